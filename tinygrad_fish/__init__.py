@@ -1,0 +1,1 @@
+"""tinygrad_fish: a tiny reverse-mode autodiff engine for the fish book."""

@@ -1,0 +1,38 @@
+"""The exceptions tinygrad_fish raises.
+
+Every error the library raises on purpose derives from :class:`TinygradFishError`, and also
+from the built-in exception a Python or numpy user would expect (``ValueError`` for a bad
+shape, ``TypeError`` for a bad dtype, ``RuntimeError`` for a misuse of the graph), so both
+``except TinygradFishError`` and ``except ValueError`` work.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DTypeError",
+    "DatasetError",
+    "GraphError",
+    "ShapeError",
+    "TinygradFishError",
+]
+
+
+class TinygradFishError(Exception):
+    """Base class of every error tinygrad_fish raises on purpose."""
+
+
+class ShapeError(TinygradFishError, ValueError):
+    """Shapes that do not fit an op; the message names the op and the shapes."""
+
+
+class DTypeError(TinygradFishError, TypeError):
+    """A dtype an op or autograd cannot use; the message names the dtype and what is allowed."""
+
+
+class GraphError(TinygradFishError, RuntimeError):
+    """A misuse of the computational graph: backward through a freed graph, backward of a
+    non-scalar without a gradient, and the like. The message says how to fix it."""
+
+
+class DatasetError(TinygradFishError, OSError):
+    """A data set file that is missing, malformed, fails its checksum, or cannot be fetched."""
