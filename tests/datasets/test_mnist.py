@@ -1,0 +1,501 @@
+"""Tests of tinygrad_fish.datasets: IDX parsing, load_mnist and downloads from a local server.
+
+The fast tests write their own tiny IDX files (7 train and 5 test images) and pass their own
+checksum table; downloads go to an http.server on 127.0.0.1 only. The one slow test reads the
+real MNIST from $TINYGRAD_FISH_DATA.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import struct
+import threading
+from collections.abc import Iterator, Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tinygrad_fish.datasets import (
+    MIRRORS,
+    MNIST_FILES,
+    MNIST_SHA256,
+    default_data_dir,
+    download_mnist,
+    load_mnist,
+    read_idx,
+)
+from tinygrad_fish.errors import DatasetError
+
+REPO = Path(__file__).resolve().parents[2]
+N_TRAIN, N_TEST = 7, 5
+NAMES = list(MNIST_FILES.values())
+TRAIN_IMG, TRAIN_LBL, TEST_IMG, TEST_LBL = NAMES
+NO_CHECKSUMS: dict[str, str | None] = dict.fromkeys(NAMES)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def idx_bytes(arr: np.ndarray, magic: int | None = None) -> bytes:
+    """Encode ``arr`` as IDX (big-endian); ``magic`` overrides the computed magic number."""
+    codes = {"u1": 0x08, "i1": 0x09, "i2": 0x0B, "i4": 0x0C, "f4": 0x0D, "f8": 0x0E}
+    code = codes[arr.dtype.kind + str(arr.dtype.itemsize)]
+    if magic is None:
+        magic = (code << 8) | arr.ndim
+    header = struct.pack(f">I{arr.ndim}I", magic, *arr.shape)
+    return header + arr.astype(arr.dtype.newbyteorder(">")).tobytes()
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def fake_mnist() -> dict[str, bytes]:
+    """Raw (uncompressed) IDX bytes of a tiny MNIST look-alike, by file name."""
+    rng = np.random.default_rng(0)
+    return {
+        TRAIN_IMG: idx_bytes(rng.integers(0, 256, (N_TRAIN, 28, 28), dtype=np.uint8)),
+        TRAIN_LBL: idx_bytes(np.array([0, 1, 2, 3, 9, 9, 5], dtype=np.uint8)),
+        TEST_IMG: idx_bytes(rng.integers(0, 256, (N_TEST, 28, 28), dtype=np.uint8)),
+        TEST_LBL: idx_bytes(np.array([7, 0, 4, 4, 8], dtype=np.uint8)),
+    }
+
+
+FILES = fake_mnist()
+CHECKSUMS: dict[str, str | None] = {name: sha(data) for name, data in FILES.items()}
+
+
+def write_files(root: Path, files: Mapping[str, bytes], gz: bool) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        if gz:
+            (root / (name + ".gz")).write_bytes(gzip.compress(data))
+        else:
+            (root / name).write_bytes(data)
+
+
+@pytest.fixture(params=["gz", "raw"])
+def data_dir(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    write_files(tmp_path, FILES, gz=request.param == "gz")
+    return tmp_path
+
+
+# --------------------------------------------------------------------------- local HTTP server
+
+
+class Server:
+    """A ThreadingHTTPServer on 127.0.0.1 serving ``routes``; ``stall`` paths hang."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, bytes] = {}
+        self.stall: set[str] = set()
+        self.requests: list[str] = []
+        self.release = threading.Event()
+        state = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                state.requests.append(self.path)
+                if self.path in state.stall:
+                    state.release.wait(10)
+                body = state.routes.get(self.path)
+                if body is None:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        class Quiet(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a client that timed out closes its socket; that is expected
+
+        self.httpd = Quiet(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
+        self.thread.start()
+
+    def mirror(self, prefix: str) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/{prefix}/"
+
+    def serve(self, prefix: str, files: Mapping[str, bytes], gz: bool = True) -> str:
+        for name, data in files.items():
+            self.routes[f"/{prefix}/{name}.gz"] = gzip.compress(data) if gz else data
+        return self.mirror(prefix)
+
+    def close(self) -> None:
+        self.release.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    s = Server()
+    yield s
+    s.close()
+
+
+def corrupt(data: bytes) -> bytes:
+    return data[:-1] + bytes([data[-1] ^ 0xFF])
+
+
+# --------------------------------------------------------------------------- read_idx
+
+
+@pytest.mark.parametrize("gz", [True, False])
+@pytest.mark.parametrize(
+    "arr",
+    [
+        np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4),
+        np.array([5, 0, 9], dtype=np.uint8),
+        np.array([-3, 7], dtype=np.int8),
+        np.array([[-300, 2], [1, 32000]], dtype=np.int16),
+        np.array([1, -70000], dtype=np.int32),
+        np.array([[1.5, -2.25]], dtype=np.float32),
+        np.array([np.pi], dtype=np.float64),
+    ],
+    ids=lambda a: str(a.dtype) + "x" + "x".join(map(str, a.shape)),
+)
+def test_read_idx_roundtrip(tmp_path: Path, arr: np.ndarray, gz: bool) -> None:
+    data = idx_bytes(arr)
+    path = tmp_path / ("f.idx.gz" if gz else "f.idx")
+    path.write_bytes(gzip.compress(data) if gz else data)
+    out = read_idx(path)
+    assert out.dtype == arr.dtype and out.dtype.isnative
+    assert out.shape == arr.shape
+    np.testing.assert_array_equal(out, arr)
+    assert out.flags.writeable
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"\x00\x00", "too short for an IDX header"),
+        (b"\x12\x34\x08\x01" + b"\x00" * 8, "bad magic number 0x12340801, not an IDX file"),
+        (b"\x00\x00\x07\x01\x00\x00\x00\x01\x00", "unknown IDX data type 0x07"),
+        (b"\x00\x00\x08\x03\x00\x00\x00\x02", "truncated header"),
+        (idx_bytes(np.zeros((3, 4), np.uint8))[:-1], "truncated"),
+        (idx_bytes(np.zeros((3, 4), np.uint8)) + b"\x00\x00", "2 unexpected trailing bytes"),
+    ],
+    ids=["short", "magic", "type", "header", "data", "trailing"],
+)
+def test_read_idx_bad_header(tmp_path: Path, data: bytes, message: str) -> None:
+    path = tmp_path / "bad-idx"
+    path.write_bytes(data)
+    with pytest.raises(DatasetError, match=message) as info:
+        read_idx(path)
+    assert str(path) in str(info.value)
+
+
+def test_read_idx_truncated_data_message(tmp_path: Path) -> None:
+    path = tmp_path / "short-idx"
+    path.write_bytes(idx_bytes(np.zeros((3, 4), np.uint8))[:-2])
+    with pytest.raises(DatasetError) as info:
+        read_idx(path)
+    assert "shape (3, 4) of uint8, which needs 24 bytes, but the file has 22" in str(info.value)
+
+
+def test_read_idx_bad_gzip_and_missing(tmp_path: Path) -> None:
+    path = tmp_path / "x.gz"
+    path.write_bytes(gzip.compress(idx_bytes(np.zeros(10, np.uint8)))[:-6])
+    with pytest.raises(DatasetError, match="not a valid gzip file"):
+        read_idx(path)
+    with pytest.raises(DatasetError, match="cannot read IDX file") as info:
+        read_idx(tmp_path / "nope")
+    assert isinstance(info.value, OSError)
+
+
+# --------------------------------------------------------------------------- load_mnist
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+@pytest.mark.parametrize("flatten", [True, False])
+@pytest.mark.parametrize("one_hot", [True, False])
+def test_load_shapes_dtypes(data_dir: Path, normalize: bool, flatten: bool, one_hot: bool) -> None:
+    (x_train, t_train), (x_test, t_test) = load_mnist(
+        normalize, flatten, one_hot, root=data_dir, download=False, checksums=CHECKSUMS
+    )
+    raw_train = read_idx(data_dir / (TRAIN_IMG + ".gz")) if (
+        data_dir / (TRAIN_IMG + ".gz")
+    ).exists() else read_idx(data_dir / TRAIN_IMG)
+    labels_train = np.array([0, 1, 2, 3, 9, 9, 5], np.uint8)
+    for x, t, n in [(x_train, t_train, N_TRAIN), (x_test, t_test, N_TEST)]:
+        assert x.shape == ((n, 784) if flatten else (n, 1, 28, 28))
+        assert x.dtype == (np.float32 if normalize else np.uint8)
+        assert t.shape == ((n, 10) if one_hot else (n,))
+        assert t.dtype == (np.float32 if one_hot else np.uint8)
+        assert x.flags.writeable and t.flags.writeable
+        if normalize:
+            assert x.min() >= 0.0 and x.max() <= 1.0
+        if one_hot:
+            np.testing.assert_array_equal(t.sum(axis=1), np.ones(n))
+    expected = raw_train.reshape(x_train.shape)
+    if normalize:
+        np.testing.assert_array_equal(x_train, expected.astype(np.float32) / np.float32(255))
+    else:
+        np.testing.assert_array_equal(x_train, expected)
+    got_labels = t_train.argmax(axis=1) if one_hot else t_train
+    np.testing.assert_array_equal(got_labels, labels_train)
+
+
+def test_load_is_book_compatible_positional(data_dir: Path) -> None:
+    (x, t), _ = load_mnist(False, False, True, root=data_dir, download=False,
+                           checksums=CHECKSUMS)
+    assert x.shape == (N_TRAIN, 1, 28, 28) and x.dtype == np.uint8
+    assert t.shape == (N_TRAIN, 10) and t[4, 9] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        (TRAIN_IMG, FILES[TRAIN_LBL], "bad magic number 0x00000801, expected 0x00000803"),
+        (TEST_LBL, FILES[TEST_IMG], "bad magic number 0x00000803, expected 0x00000801"),
+        (TRAIN_IMG, idx_bytes(np.zeros((N_TRAIN, 27, 28), np.uint8)), "27x28, expected 28x28"),
+        (TRAIN_IMG, idx_bytes(np.zeros((N_TRAIN, 28, 28), np.int32)), "expected 0x00000803"),
+        (TRAIN_IMG, FILES[TRAIN_IMG][:-100], "truncated"),
+        (TEST_LBL, idx_bytes(np.array([1, 2, 3], np.uint8)), "has 5 images but"),
+        (TEST_LBL, idx_bytes(np.array([1, 2, 3, 10, 4], np.uint8)), "label 10 is out of range"),
+    ],
+    ids=["img-magic", "label-magic", "dims", "dtype", "truncated", "counts", "label-range"],
+)
+def test_load_validates_files(tmp_path: Path, name: str, data: bytes, message: str) -> None:
+    write_files(tmp_path, {**FILES, name: data}, gz=False)
+    with pytest.raises(DatasetError, match=message) as info:
+        load_mnist(root=tmp_path, download=False, checksums=NO_CHECKSUMS)
+    assert name in str(info.value)
+
+
+def test_missing_file_without_download(tmp_path: Path) -> None:
+    files = dict(FILES)
+    del files[TEST_IMG]
+    write_files(tmp_path, files, gz=True)
+    with pytest.raises(DatasetError) as info:
+        load_mnist(root=tmp_path, download=False, checksums=CHECKSUMS)
+    msg = str(info.value)
+    assert f"{TEST_IMG} (or {TEST_IMG}.gz) not found in {tmp_path}" in msg
+    assert "download=True" in msg
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_corrupted_cache_without_download(tmp_path: Path, gz: bool) -> None:
+    write_files(tmp_path, {**FILES, TRAIN_LBL: corrupt(FILES[TRAIN_LBL])}, gz=gz)
+    with pytest.raises(DatasetError) as info:
+        load_mnist(root=tmp_path, download=False, checksums=CHECKSUMS)
+    msg = str(info.value)
+    assert TRAIN_LBL in msg and "is corrupted: sha256" in msg
+    assert f"expected {CHECKSUMS[TRAIN_LBL]}" in msg
+
+
+def test_real_checksums_reject_fake_files(data_dir: Path) -> None:
+    with pytest.raises(DatasetError, match="is corrupted"):
+        load_mnist(root=data_dir, download=False)
+
+
+def test_checksum_table_must_name_every_file(data_dir: Path) -> None:
+    with pytest.raises(ValueError, match="checksums has no entry for"):
+        load_mnist(root=data_dir, download=False, checksums={TRAIN_IMG: None})
+
+
+def test_default_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("TINYGRAD_FISH_DATA", str(tmp_path / "env"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_data_dir() == tmp_path / "env"
+    monkeypatch.setenv("TINYGRAD_FISH_DATA", "")
+    assert default_data_dir() == tmp_path / "xdg" / "tinygrad_fish" / "mnist"
+    monkeypatch.delenv("TINYGRAD_FISH_DATA")
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert default_data_dir() == tmp_path / "home" / ".cache" / "tinygrad_fish" / "mnist"
+
+
+def test_load_reads_env_dir(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> None:
+    monkeypatch.setenv("TINYGRAD_FISH_DATA", str(data_dir))
+    (x, _), _ = load_mnist(download=False, checksums=CHECKSUMS)
+    assert x.shape == (N_TRAIN, 784)
+
+
+def test_mirrors_constant() -> None:
+    assert len(MIRRORS) >= 2 and all(m.startswith(("https://", "http://")) for m in MIRRORS)
+    assert set(MNIST_SHA256) == set(NAMES)
+
+
+# --------------------------------------------------------------------------- downloads
+
+
+def listing(root: Path) -> list[str]:
+    return sorted(os.listdir(root))
+
+
+def test_download_success(server: Server, tmp_path: Path) -> None:
+    root = tmp_path / "a" / "b"  # created on demand
+    mirror = server.serve("m1", FILES)
+    paths = download_mnist(root, mirrors=[mirror], checksums=CHECKSUMS, progress=True)
+    assert listing(root) == sorted(n + ".gz" for n in NAMES)
+    assert paths == {n: root / (n + ".gz") for n in NAMES}
+    for name in NAMES:
+        assert gzip.decompress((root / (name + ".gz")).read_bytes()) == FILES[name]
+    # present and intact: nothing more is fetched
+    n_requests = len(server.requests)
+    (x, _t), _ = load_mnist(root=root, mirrors=[mirror], checksums=CHECKSUMS)
+    assert x.shape == (N_TRAIN, 784) and len(server.requests) == n_requests
+    download_mnist(root, mirrors=[mirror], checksums=CHECKSUMS, force=True, progress=False)
+    assert len(server.requests) == n_requests + 4
+    assert listing(root) == sorted(n + ".gz" for n in NAMES)
+
+
+def test_load_downloads_missing_files(server: Server, tmp_path: Path) -> None:
+    write_files(tmp_path, {TRAIN_IMG: FILES[TRAIN_IMG]}, gz=False)
+    mirror = server.serve("m1", FILES)
+    (x, _t), (_xt, tt) = load_mnist(root=tmp_path, mirrors=[mirror], checksums=CHECKSUMS,
+                                  progress=False)
+    assert x.shape == (N_TRAIN, 784) and tt.shape == (N_TEST,)
+    assert server.requests == [f"/m1/{n}.gz" for n in (TRAIN_LBL, TEST_IMG, TEST_LBL)]
+    assert listing(tmp_path) == sorted([TRAIN_IMG, TRAIN_LBL + ".gz", TEST_IMG + ".gz",
+                                        TEST_LBL + ".gz"])
+
+
+def test_download_raw_served_file_is_kept_raw(server: Server, tmp_path: Path) -> None:
+    mirror = server.serve("raw", FILES, gz=False)
+    paths = download_mnist(tmp_path, mirrors=[mirror], checksums=CHECKSUMS, progress=False)
+    assert paths[TEST_LBL] == tmp_path / TEST_LBL
+    assert (tmp_path / TEST_LBL).read_bytes() == FILES[TEST_LBL]
+
+
+def test_404_falls_through_to_next_mirror(server: Server, tmp_path: Path) -> None:
+    good = server.serve("good", FILES)
+    download_mnist(tmp_path, mirrors=[server.mirror("missing"), good], checksums=CHECKSUMS,
+                   progress=False)
+    assert listing(tmp_path) == sorted(n + ".gz" for n in NAMES)
+    assert server.requests[:2] == [f"/missing/{TRAIN_IMG}.gz", f"/good/{TRAIN_IMG}.gz"]
+
+
+def test_bad_checksum_everywhere_leaves_nothing(server: Server, tmp_path: Path) -> None:
+    bad = {n: corrupt(d) for n, d in FILES.items()}
+    m1, m2 = server.serve("bad1", bad), server.serve("bad2", bad)
+    with pytest.raises(DatasetError) as info:
+        download_mnist(tmp_path, mirrors=[m1, m2], checksums=CHECKSUMS, progress=False)
+    msg = str(info.value)
+    assert f"could not download {TRAIN_IMG} into {tmp_path}" in msg
+    assert f"{m1}{TRAIN_IMG}.gz: checksum mismatch" in msg
+    assert f"{m2}{TRAIN_IMG}.gz: checksum mismatch" in msg
+    assert listing(tmp_path) == []
+
+
+def test_bad_checksum_then_good_mirror(server: Server, tmp_path: Path) -> None:
+    bad = server.serve("bad", {n: corrupt(d) for n, d in FILES.items()})
+    good = server.serve("good", FILES)
+    download_mnist(tmp_path, mirrors=[bad, good], checksums=CHECKSUMS, progress=False)
+    assert listing(tmp_path) == sorted(n + ".gz" for n in NAMES)
+
+
+def test_every_mirror_failing_lists_each_reason(server: Server, tmp_path: Path) -> None:
+    server.routes[f"/badgz/{TRAIN_IMG}.gz"] = gzip.compress(FILES[TRAIN_IMG])[:-10]
+    mirrors = [server.mirror("missing"), server.mirror("badgz"), "notaurl"]
+    with pytest.raises(DatasetError) as info:
+        load_mnist(root=tmp_path, mirrors=mirrors, checksums=CHECKSUMS, progress=False)
+    msg = str(info.value)
+    assert "every mirror failed" in msg
+    assert f"{mirrors[0]}{TRAIN_IMG}.gz: HTTPError: HTTP Error 404" in msg
+    assert f"{mirrors[1]}{TRAIN_IMG}.gz: not a valid gzip file" in msg
+    assert f"notaurl/{TRAIN_IMG}.gz: ValueError" in msg
+    assert listing(tmp_path) == []
+    with pytest.raises(DatasetError, match="no mirrors given"):
+        download_mnist(tmp_path, mirrors=[], checksums=CHECKSUMS)
+
+
+def test_timeout_falls_through(server: Server, tmp_path: Path) -> None:
+    slow = server.serve("slow", FILES)
+    server.stall.update(f"/slow/{n}.gz" for n in NAMES)
+    good = server.serve("good", {TRAIN_IMG: FILES[TRAIN_IMG]})
+    with pytest.raises(DatasetError) as info:
+        download_mnist(tmp_path, mirrors=[slow, good], checksums=CHECKSUMS, timeout=0.3,
+                       progress=False)
+    # train images came from the second mirror; train labels timed out on the first and
+    # are missing on the second
+    msg = str(info.value)
+    assert f"could not download {TRAIN_LBL}" in msg
+    assert f"{slow}{TRAIN_LBL}.gz: " in msg and "timed out" in msg
+    assert f"{good}{TRAIN_LBL}.gz: HTTPError: HTTP Error 404" in msg
+    assert listing(tmp_path) == [TRAIN_IMG + ".gz"]
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_corrupted_cache_is_refetched(server: Server, tmp_path: Path, gz: bool) -> None:
+    write_files(tmp_path, {**FILES, TEST_IMG: corrupt(FILES[TEST_IMG])}, gz=gz)
+    mirror = server.serve("m1", FILES)
+    _, (x_test, _) = load_mnist(False, root=tmp_path, mirrors=[mirror], checksums=CHECKSUMS,
+                                progress=False)
+    assert server.requests == [f"/m1/{TEST_IMG}.gz"]
+    np.testing.assert_array_equal(x_test.reshape(-1), np.frombuffer(FILES[TEST_IMG], np.uint8,
+                                                                    offset=16))
+    assert gzip.decompress((tmp_path / (TEST_IMG + ".gz")).read_bytes()) == FILES[TEST_IMG]
+    assert not (tmp_path / TEST_IMG).exists()  # a corrupt raw file would shadow the .gz
+
+
+def test_bad_gzip_cache_is_refetched(server: Server, tmp_path: Path) -> None:
+    write_files(tmp_path, FILES, gz=True)
+    (tmp_path / (TRAIN_LBL + ".gz")).write_bytes(b"\x1f\x8bgarbage")
+    mirror = server.serve("m1", FILES)
+    download_mnist(tmp_path, mirrors=[mirror], checksums=CHECKSUMS, progress=False)
+    assert server.requests == [f"/m1/{TRAIN_LBL}.gz"]
+    assert read_idx(tmp_path / (TRAIN_LBL + ".gz")).shape == (N_TRAIN,)
+
+
+def test_unwritable_dir(server: Server, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    root = blocker / "mnist"
+    mirror = server.serve("m1", FILES)
+    with pytest.raises(DatasetError) as info:
+        load_mnist(root=root, mirrors=[mirror], checksums=CHECKSUMS, progress=False)
+    msg = str(info.value)
+    assert f"cannot create the MNIST data directory {root}" in msg
+    assert "TINYGRAD_FISH_DATA" in msg
+    assert server.requests == []
+
+
+# --------------------------------------------------------------------------- real MNIST
+
+
+def real_mnist_root() -> Path:
+    env = os.environ.get("TINYGRAD_FISH_DATA")
+    if not env:
+        if os.environ.get("CI", "").lower() in ("true", "1"):
+            pytest.fail("CI is set but TINYGRAD_FISH_DATA is not; it must point at MNIST")
+        pytest.skip("TINYGRAD_FISH_DATA is not set")
+    root = Path(env).expanduser()
+    if not root.is_absolute() and not root.is_dir():
+        root = REPO / root
+    return root
+
+
+@pytest.mark.slow
+def test_real_mnist() -> None:
+    root = real_mnist_root()
+    (x_train, t_train), (x_test, t_test) = load_mnist(root=root, download=False)
+    assert x_train.shape == (60000, 784) and x_train.dtype == np.float32
+    assert x_test.shape == (10000, 784) and x_test.dtype == np.float32
+    assert t_train.shape == (60000,) and t_train.dtype == np.uint8
+    assert t_test.shape == (10000,) and t_test.dtype == np.uint8
+    assert x_train.min() == 0.0 and x_train.max() == 1.0
+    assert np.bincount(t_train).tolist() == [
+        5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949
+    ]
+    assert np.bincount(t_test).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+    _, (x_img, t_hot) = load_mnist(False, False, True, root=root, download=False)
+    assert x_img.shape == (10000, 1, 28, 28) and x_img.dtype == np.uint8
+    assert t_hot.shape == (10000, 10) and t_hot.dtype == np.float32
+    np.testing.assert_array_equal(t_hot.argmax(axis=1), t_test)
+    np.testing.assert_array_equal(x_img.reshape(10000, 784).astype(np.float32) / 255, x_test)
