@@ -11,6 +11,7 @@ from __future__ import annotations
 __all__ = [
     "DTypeError",
     "DatasetError",
+    "GradcheckError",
     "GraphError",
     "ShapeError",
     "TinygradFishError",
@@ -36,3 +37,29 @@ class GraphError(TinygradFishError, RuntimeError):
 
 class DatasetError(TinygradFishError, OSError):
     """A data set file that is missing, malformed, fails its checksum, or cannot be fetched."""
+
+
+class GradcheckError(TinygradFishError, AssertionError):
+    """Backprop and central differences disagree.
+
+    Attributes:
+        input_index: which input (its position, and name if it has one).
+        index: the element where they differ most.
+        analytic: the gradient backprop computed there.
+        numerical: the central-difference gradient there.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        input_index: str = "",
+        index: tuple[int, ...] = (),
+        analytic: float = float("nan"),
+        numerical: float = float("nan"),
+    ) -> None:
+        super().__init__(message)
+        self.input_index = input_index
+        self.index = index
+        self.analytic = analytic
+        self.numerical = numerical

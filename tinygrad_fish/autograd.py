@@ -1,0 +1,455 @@
+"""The autograd machinery: grad mode, the :class:`Function` node, and the backward walk.
+
+A :class:`Function` is one node of the computational graph. Its ``forward`` works on numpy
+arrays; its ``backward`` is written in Tensor ops, so that running it with grad mode on
+(``create_graph=True``) records the backward pass as a graph of its own and higher-order
+derivatives need no extra code.
+
+The walk (:func:`backward`, :func:`grad`) sorts the graph once, iteratively (no recursion,
+linear in nodes plus edges), then visits each node once in reverse topological order, summing
+the gradients that reach a tensor from several paths before passing them on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import weakref
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from .errors import DTypeError, GraphError, ShapeError
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+__all__ = [
+    "Function",
+    "backward",
+    "enable_grad",
+    "grad",
+    "is_grad_enabled",
+    "no_grad",
+    "scope",
+    "set_grad_enabled",
+]
+
+# ---------------------------------------------------------------------------------------------
+# Per-thread state: grad mode and the current layer scope
+# ---------------------------------------------------------------------------------------------
+class _State(threading.local):
+    def __init__(self) -> None:
+        self.grad_enabled: bool = True
+        self.scope: tuple[str, ...] = ()
+
+
+_state = _State()
+
+
+def is_grad_enabled() -> bool:
+    """True when new ops are recorded in the graph (the default, per thread)."""
+    return _state.grad_enabled
+
+
+class set_grad_enabled(contextlib.ContextDecorator):  # noqa: N801 - PyTorch's name
+    """Turn graph recording on or off for this thread, as a context manager or decorator.
+
+    Inside ``set_grad_enabled(False)`` ops compute their values but record nothing, so no
+    gradient can flow through them and no memory is kept for a backward pass.
+    """
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self._prev: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._prev.append(_state.grad_enabled)
+        _state.grad_enabled = self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        _state.grad_enabled = self._prev.pop()
+
+
+class no_grad(set_grad_enabled):  # noqa: N801 - PyTorch's name
+    """Context manager and decorator: record no graph inside (evaluation, weight updates).
+
+    >>> from tinygrad_fish import Tensor, no_grad
+    >>> w = Tensor([1.0, 2.0], requires_grad=True)
+    >>> with no_grad():
+    ...     y = w * 2
+    >>> y.requires_grad
+    False
+    """
+
+    def __init__(self) -> None:
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):  # noqa: N801 - PyTorch's name
+    """Context manager and decorator: record the graph again inside a ``no_grad`` block."""
+
+    def __init__(self) -> None:
+        super().__init__(True)
+
+
+@contextlib.contextmanager
+def scope(name: str) -> Iterator[None]:
+    """Label every op created inside with a layer scope (nested scopes stack).
+
+    The book's layers use it, so graph drawings can box "Affine1", "Relu1", ... as the
+    book's figures do; use it for your own blocks the same way::
+
+        with tinygrad_fish.scope("attention"):
+            y = (q @ k.T).softmax()
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"scope() needs a non-empty str name, got {name!r}")
+    prev = _state.scope
+    _state.scope = (*prev, name)
+    try:
+        yield
+    finally:
+        _state.scope = prev
+
+
+# ---------------------------------------------------------------------------------------------
+# The graph node
+# ---------------------------------------------------------------------------------------------
+class Function:
+    """One op in the graph: ``forward`` on arrays, ``backward`` in Tensor ops, side by side.
+
+    Subclass it to add an op that the engine treats exactly like a built-in one::
+
+        class Cube(Function):
+            def forward(self, x):            # arrays in, array out
+                return x ** 3
+            def backward(self, gy):           # Tensor in, one Tensor (or None) per input out
+                (x,) = self.inputs            # the input Tensors
+                return (gy * 3 * x * x,)
+
+        y = Cube.apply(x)
+
+    ``forward(*arrays, **attrs)`` receives the inputs' arrays and the keyword attributes given
+    to :meth:`apply` and returns the output array; it may keep on ``self`` whatever backward
+    needs (plain arrays that are constants with respect to the inputs, such as a ReLU mask).
+    ``backward(gy)`` receives the gradient of the output as a Tensor and returns a tuple with
+    one gradient per input, each a Tensor of that input's shape, or None. It must use Tensor
+    ops (never ``.data``) on anything that depends on the inputs, so that differentiating
+    the backward pass (``create_graph=True``) is correct. ``self.needs_input_grad[i]`` says
+    whether input ``i`` wants a gradient at all; skip the work when it does not.
+    ``self.output()`` returns the output Tensor, for ops whose derivative is best written
+    in terms of their result (``exp``, ``tanh``, ``sigmoid``); set ``save_output = True``.
+
+    Attributes (read by tools such as :func:`tinygrad_fish.viz.draw_graph`):
+        inputs: the input Tensors (None once the graph has been freed by a backward pass).
+        attrs: the keyword attributes given to :meth:`apply` (axis, keepdims, exponent...).
+        scope: the layer scopes active when the op was created, outermost first.
+    """
+
+    __slots__ = ("__dict__", "_out", "attrs", "inputs", "needs_input_grad", "scope")
+
+    #: Keep a weak reference to the output so ``backward`` can use it via ``self.output()``.
+    save_output: ClassVar[bool] = False
+    #: The op name shown in errors and graph drawings (defaults to the class name in lower case).
+    name: ClassVar[str] = ""
+
+    inputs: tuple[Tensor, ...] | None
+    needs_input_grad: tuple[bool, ...]
+    attrs: dict[str, Any]
+    scope: tuple[str, ...]
+    _out: weakref.ref[Tensor] | None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.__dict__.get("name"):
+            cls.name = cls.__name__.lower()
+
+    def forward(self, *arrays: Any, **attrs: Any) -> np.ndarray[Any, Any]:
+        """Compute the output array from the input arrays."""
+        raise NotImplementedError(f"{type(self).__name__}.forward is not defined")
+
+    def backward(self, gy: Tensor) -> tuple[Tensor | None, ...]:
+        """Return the gradient of each input, in Tensor ops, given the output's gradient."""
+        raise NotImplementedError(f"{type(self).__name__}.backward is not defined")
+
+    def output(self) -> Tensor:
+        """The output Tensor of this node (only for ops with ``save_output = True``)."""
+        out = self._out() if self._out is not None else None
+        if out is None:
+            raise GraphError(
+                f"{self.name}: its output tensor is gone, so its backward cannot run; "
+                "keep a reference to the output or set save_output = True on the op"
+            )
+        return out
+
+    @classmethod
+    def apply(cls, *inputs: Tensor, **attrs: Any) -> Tensor:
+        """Run the op on Tensors, recording a graph node when any input requires grad."""
+        fn = cls.__new__(cls)
+        out = _Tensor._wrap(fn.forward(*[t.data for t in inputs], **attrs))
+        if _state.grad_enabled:
+            needs = tuple([t._requires_grad for t in inputs])
+            if True in needs:
+                fn.inputs = inputs
+                fn.needs_input_grad = needs
+                fn.attrs = attrs
+                fn.scope = _state.scope
+                fn._out = weakref.ref(out) if cls.save_output else None
+                out._requires_grad = True
+                out._ctx = fn
+        return out
+
+    def _release(self) -> None:
+        """Drop the inputs and everything forward saved: the graph behind is freed."""
+        self.inputs = None
+        self._out = None
+        self.__dict__.clear()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} node>"
+
+
+# ---------------------------------------------------------------------------------------------
+# The backward walk
+# ---------------------------------------------------------------------------------------------
+def _toposort(roots: Sequence[Tensor]) -> list[Tensor]:
+    """Tensors that require grad reachable from ``roots``, each after all of its inputs.
+
+    Iterative depth-first search: linear in nodes plus edges, no recursion limit.
+    """
+    order: list[Tensor] = []
+    seen: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(r, False) for r in reversed(roots)]
+    while stack:
+        t, done = stack.pop()
+        if done:
+            order.append(t)
+            continue
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        stack.append((t, True))
+        fn = t._ctx
+        if fn is not None and fn.inputs is not None:
+            for inp in fn.inputs:
+                if inp._requires_grad and id(inp) not in seen:
+                    stack.append((inp, False))
+    return order
+
+
+def _freed_error(t: Tensor) -> GraphError:
+    name = t._ctx.name if t._ctx is not None else "?"
+    return GraphError(
+        f"Trying to backward through the graph a second time (through '{name}'): its saved "
+        "values were freed by the first backward(). Pass retain_graph=True to the first "
+        "backward() to keep them, or compute the forward pass again."
+    )
+
+
+def _run_backward(
+    outputs: Sequence[Tensor],
+    grad_outputs: Sequence[Tensor],
+    retain_graph: bool,
+    create_graph: bool,
+    wanted: Sequence[Tensor] | None,
+) -> dict[int, Tensor]:
+    """The walk shared by :func:`backward` and :func:`grad`.
+
+    Returns gradients keyed by ``id`` for the ``wanted`` tensors (for ``grad``); when
+    ``wanted`` is None it accumulates into the ``.grad`` of every leaf reached instead.
+    """
+    order = _toposort(outputs)
+    grads: dict[int, Tensor] = {}
+    for out, g in zip(outputs, grad_outputs, strict=True):
+        k = id(out)
+        grads[k] = g if k not in grads else grads[k] + g
+    wanted_ids = None if wanted is None else {id(w) for w in wanted}
+    result: dict[int, Tensor] = {}
+    # Arrays already handed to a leaf's .grad in this pass: a second leaf getting the same
+    # array (say both inputs of `a + b`) gets a copy, so no two gradients share memory.
+    handed_out: set[int] = set()
+    with set_grad_enabled(create_graph):
+        for t in reversed(order):
+            k = id(t)
+            g = grads.pop(k, None)
+            if g is None:
+                continue
+            if wanted_ids is not None and k in wanted_ids:
+                result[k] = g
+            fn = t._ctx
+            if fn is None:
+                if wanted_ids is None:
+                    _accumulate(t, g, create_graph, handed_out)
+                continue
+            inputs = fn.inputs
+            if inputs is None:
+                raise _freed_error(t)
+            in_grads = fn.backward(g)
+            if len(in_grads) != len(inputs):
+                raise GraphError(
+                    f"{fn.name}.backward returned {len(in_grads)} gradients for "
+                    f"{len(inputs)} inputs"
+                )
+            for inp, ig in zip(inputs, in_grads, strict=True):
+                if ig is None or not inp._requires_grad:
+                    continue
+                if ig.shape != inp.shape:
+                    raise ShapeError(
+                        f"{fn.name}.backward returned a gradient of shape {ig.shape} for an "
+                        f"input of shape {inp.shape}"
+                    )
+                ik = id(inp)
+                prev = grads.get(ik)
+                grads[ik] = ig if prev is None else prev + ig
+            if not retain_graph:
+                fn._release()
+    return result
+
+
+def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool, handed_out: set[int]) -> None:
+    if not create_graph:
+        data = g.data
+        # A leaf's gradient gets an array of its own: never a view of another array (an
+        # input, the seed gradient, a broadcast) nor an array another leaf already holds.
+        if not data.flags.owndata or id(data) in handed_out:
+            data = data.copy()
+        handed_out.add(id(data))
+        g = _Tensor._wrap(data)
+    if g.data.dtype != leaf.data.dtype:
+        g = g.astype(leaf.data.dtype)
+    leaf.grad = g if leaf.grad is None else leaf.grad + g
+
+
+def _seed_gradients(
+    outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, what: str
+) -> list[Tensor]:
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(
+            f"{what}: got {len(grad_outputs)} gradients for {len(outputs)} outputs"
+        )
+    seeds: list[Tensor] = []
+    for out, g in zip(outputs, grad_outputs, strict=True):
+        if not out._requires_grad:
+            raise GraphError(
+                f"{what}: the output (shape {out.shape}) does not require grad and has no "
+                "graph: no input it depends on has requires_grad=True, or it was computed "
+                "under no_grad()"
+            )
+        if g is None:
+            if out.data.size != 1:
+                raise GraphError(
+                    f"{what}: the gradient can be created implicitly only for a scalar "
+                    f"output, but the output has shape {out.shape}; pass gradient= (an array "
+                    "of the output's shape, e.g. ones) or reduce the output first (.sum())"
+                )
+            seeds.append(_Tensor._wrap(np.ones(out.shape, dtype=out.data.dtype)))
+        else:
+            gt = g if isinstance(g, _Tensor) else _Tensor(g, dtype=out.data.dtype)
+            if gt.shape != out.shape:
+                raise ShapeError(
+                    f"{what}: gradient has shape {gt.shape} but the output has shape "
+                    f"{out.shape}; they must match"
+                )
+            seeds.append(gt)
+    return seeds
+
+
+def backward(
+    tensors: Tensor | Sequence[Tensor],
+    grad_tensors: Any | Sequence[Any] | None = None,
+    retain_graph: bool = False,
+    create_graph: bool = False,
+) -> None:
+    """Accumulate the gradients of ``tensors`` into the ``.grad`` of every leaf they depend on.
+
+    Args:
+        tensors: the output(s) to differentiate.
+        grad_tensors: the gradient of each output (same shape as it); may be omitted for
+            a scalar output, which gets 1.
+        retain_graph: keep the graph's saved values so backward can run through it again.
+        create_graph: record the backward pass itself as a graph, so the resulting ``.grad``
+            can be differentiated again (higher-order derivatives). Implies retain_graph.
+
+    Raises:
+        GraphError: a non-scalar output without a gradient, an output that does not require
+            grad, or a graph already freed by an earlier backward.
+        ShapeError: a gradient whose shape differs from its output's.
+    """
+    outs = [tensors] if isinstance(tensors, _Tensor) else list(tensors)
+    if grad_tensors is None or isinstance(grad_tensors, (_Tensor, np.ndarray)):
+        gts: Sequence[Any] | None = None if grad_tensors is None else [grad_tensors]
+    else:
+        gts = list(grad_tensors)
+    seeds = _seed_gradients(outs, gts, "backward()")
+    _run_backward(outs, seeds, retain_graph or create_graph, create_graph, None)
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any | Sequence[Any] | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """Return the gradients of ``outputs`` with respect to ``inputs``, leaving ``.grad`` alone.
+
+    The functional form of :meth:`Tensor.backward` (PyTorch's ``torch.autograd.grad``).
+    With ``create_graph=True`` the returned gradients are themselves in the graph, so
+    ``grad`` can be applied to them again (second derivatives, Hessian-vector products).
+
+    Args:
+        outputs: the tensor(s) to differentiate.
+        inputs: the tensor(s) to differentiate with respect to (any tensors in the graph,
+            leaves or not).
+        grad_outputs: the gradient of each output; may be omitted for scalar outputs.
+        retain_graph: keep the graph after the call (default: the value of create_graph).
+        create_graph: record the backward pass as a graph (for higher-order derivatives).
+        allow_unused: return None for an input the outputs do not depend on, instead of
+            raising.
+
+    Returns:
+        One gradient per input, each of that input's shape (None only with allow_unused).
+
+    Raises:
+        GraphError: as :func:`backward`, and for an unused input without allow_unused.
+    """
+    outs = [outputs] if isinstance(outputs, _Tensor) else list(outputs)
+    ins = [inputs] if isinstance(inputs, _Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, (_Tensor, np.ndarray)):
+        gos: Sequence[Any] | None = None if grad_outputs is None else [grad_outputs]
+    else:
+        gos = list(grad_outputs)
+    for i, x in enumerate(ins):
+        if not isinstance(x, _Tensor) or not x._requires_grad:
+            raise GraphError(f"grad(): input {i} does not require grad")
+    seeds = _seed_gradients(outs, gos, "grad()")
+    keep = create_graph if retain_graph is None else retain_graph
+    found = _run_backward(outs, seeds, keep, create_graph, ins)
+    result: list[Tensor | None] = []
+    for i, x in enumerate(ins):
+        g = found.get(id(x))
+        if g is None and not allow_unused:
+            raise GraphError(
+                f"grad(): input {i} (shape {x.shape}) is not used to compute the outputs; "
+                "pass allow_unused=True to get None for it"
+            )
+        if g is not None and not create_graph and g._ctx is not None:
+            g = g.detach()
+        result.append(g)
+    return tuple(result)
+
+
+def _check_differentiable_dtype(dtype: np.dtype[Any]) -> None:
+    if dtype.kind != "f":
+        raise DTypeError(
+            f"only floating-point tensors can require gradients, got dtype {dtype}; "
+            "convert first, e.g. Tensor(data, dtype=np.float64, requires_grad=True)"
+        )
+
+
+from .tensor import Tensor as _Tensor  # noqa: E402  (tensor.py imports this module)

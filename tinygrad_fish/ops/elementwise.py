@@ -1,0 +1,346 @@
+"""Elementwise ops: arithmetic, exp/log, activations, clip, where, dtype casts.
+
+Each op is a :class:`~tinygrad_fish.autograd.Function`: ``forward`` on numpy arrays, then
+``backward`` in Tensor ops, right below it. Binary ops broadcast like numpy; their backward
+sums each gradient back to its input's exact shape with :func:`unbroadcast`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..autograd import Function
+from ..tensor import ArrayLike, Tensor, as_tensor
+from .shape import sum_to
+
+__all__ = [
+    "abs", "add", "astype", "clip", "div", "exp", "log", "mul", "neg", "pow", "relu",
+    "sigmoid", "sqrt", "sub", "tanh", "unbroadcast", "where",
+]
+
+Array = npt.NDArray[Any]
+
+
+def unbroadcast(g: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """Sum a gradient back to ``shape``, undoing numpy broadcasting (no-op if it fits)."""
+    return g if g.data.shape == shape else sum_to(g, shape)
+
+
+# --- arithmetic ------------------------------------------------------------------------------
+class Add(Function):
+    def forward(self, a: Array, b: Array) -> Array:
+        return a + b
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        a, b = self.inputs  # type: ignore[misc]
+        return (
+            unbroadcast(g, a.shape) if self.needs_input_grad[0] else None,
+            unbroadcast(g, b.shape) if self.needs_input_grad[1] else None,
+        )
+
+
+class Sub(Function):
+    def forward(self, a: Array, b: Array) -> Array:
+        return a - b
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        a, b = self.inputs  # type: ignore[misc]
+        return (
+            unbroadcast(g, a.shape) if self.needs_input_grad[0] else None,
+            unbroadcast(-g, b.shape) if self.needs_input_grad[1] else None,
+        )
+
+
+class Mul(Function):
+    def forward(self, a: Array, b: Array) -> Array:
+        return a * b
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        a, b = self.inputs  # type: ignore[misc]
+        return (
+            unbroadcast(g * b, a.shape) if self.needs_input_grad[0] else None,
+            unbroadcast(g * a, b.shape) if self.needs_input_grad[1] else None,
+        )
+
+
+class Div(Function):
+    def forward(self, a: Array, b: Array) -> Array:
+        return a / b
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        a, b = self.inputs  # type: ignore[misc]
+        return (
+            unbroadcast(g / b, a.shape) if self.needs_input_grad[0] else None,
+            unbroadcast(-g * a / (b * b), b.shape) if self.needs_input_grad[1] else None,
+        )
+
+
+class Neg(Function):
+    def forward(self, a: Array) -> Array:
+        return -a
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        return (-g,)
+
+
+class PowScalar(Function):
+    """x ** c for a constant exponent c (attribute ``exponent``)."""
+
+    name = "pow"
+
+    def forward(self, a: Array, exponent: float) -> Array:
+        return a**exponent
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        (a,) = self.inputs  # type: ignore[misc]
+        c = self.attrs["exponent"]
+        if c == 2:
+            return (g * (2 * a),)
+        return (g * (c * a ** (c - 1)),)
+
+
+class Pow(Function):
+    """a ** b with both sides tensors: d/da = b a^(b-1), d/db = a^b log a."""
+
+    save_output = True
+
+    def forward(self, a: Array, b: Array) -> Array:
+        return a**b
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        a, b = self.inputs  # type: ignore[misc]
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            ga = unbroadcast(g * b * a ** (b - 1), a.shape)
+        if self.needs_input_grad[1]:
+            gb = unbroadcast(g * self.output() * log(a), b.shape)
+        return ga, gb
+
+
+# --- unary math ------------------------------------------------------------------------------
+class Exp(Function):
+    save_output = True
+
+    def forward(self, a: Array) -> Array:
+        return np.exp(a)
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        return (g * self.output(),)
+
+
+class Log(Function):
+    def forward(self, a: Array) -> Array:
+        return np.log(a)
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        (a,) = self.inputs  # type: ignore[misc]
+        return (g / a,)
+
+
+class Sqrt(Function):
+    save_output = True
+
+    def forward(self, a: Array) -> Array:
+        return np.sqrt(a)
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        return (g / (2 * self.output()),)
+
+
+class Abs(Function):
+    def forward(self, a: Array) -> Array:
+        self.sign = np.sign(a)
+        return np.abs(a)
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        return (g * self.sign,)  # the sign is piecewise constant: its own derivative is 0
+
+
+class Relu(Function):
+    def forward(self, a: Array) -> Array:
+        self.mask = a > 0
+        return a * self.mask  # not np.maximum: keeps -0.0 away and is as fast
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        return (g * self.mask,)  # the mask is piecewise constant: its own derivative is 0
+
+
+class Sigmoid(Function):
+    save_output = True
+
+    def forward(self, a: Array) -> Array:
+        # tanh form: stable for large |a| in both directions, no overflow warnings
+        return 0.5 * (np.tanh(0.5 * a) + 1.0)
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        y = self.output()
+        return (g * y * (1 - y),)
+
+
+class Tanh(Function):
+    save_output = True
+
+    def forward(self, a: Array) -> Array:
+        return np.tanh(a)
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        y = self.output()
+        return (g * (1 - y * y),)
+
+
+class Clip(Function):
+    def forward(self, a: Array, min: float | None, max: float | None) -> Array:  # noqa: A002
+        out = np.clip(a, min, max)
+        self.mask = out == a  # where the input passed through unclipped
+        return out
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        return (g * self.mask,)
+
+
+class Where(Function):
+    """``condition ? a : b`` elementwise; the condition is a constant (attribute)."""
+
+    def forward(self, a: Array, b: Array, condition: Array) -> Array:
+        return np.where(condition, a, b)
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        a, b = self.inputs  # type: ignore[misc]
+        cond = self.attrs["condition"]
+        zero = Tensor._wrap(np.zeros((), dtype=g.data.dtype))
+        return (
+            unbroadcast(where(cond, g, zero), a.shape) if self.needs_input_grad[0] else None,
+            unbroadcast(where(cond, zero, g), b.shape) if self.needs_input_grad[1] else None,
+        )
+
+
+class AsType(Function):
+    name = "astype"
+
+    def forward(self, a: Array, dtype: np.dtype[Any]) -> Array:
+        self.in_dtype = a.dtype
+        return a.astype(dtype)
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        return (astype(g, self.in_dtype),)
+
+
+# --- public functions ------------------------------------------------------------------------
+def add(a: ArrayLike, b: ArrayLike) -> Tensor:
+    """a + b, broadcasting like numpy."""
+    if isinstance(a, Tensor):
+        return Add.apply(a, as_tensor(b, a))
+    b = as_tensor(b)
+    return Add.apply(as_tensor(a, b), b)
+
+
+def sub(a: ArrayLike, b: ArrayLike) -> Tensor:
+    """a - b, broadcasting like numpy."""
+    if isinstance(a, Tensor):
+        return Sub.apply(a, as_tensor(b, a))
+    b = as_tensor(b)
+    return Sub.apply(as_tensor(a, b), b)
+
+
+def mul(a: ArrayLike, b: ArrayLike) -> Tensor:
+    """a * b, broadcasting like numpy."""
+    if isinstance(a, Tensor):
+        return Mul.apply(a, as_tensor(b, a))
+    b = as_tensor(b)
+    return Mul.apply(as_tensor(a, b), b)
+
+
+def div(a: ArrayLike, b: ArrayLike) -> Tensor:
+    """a / b (true division), broadcasting like numpy."""
+    if isinstance(a, Tensor):
+        return Div.apply(a, as_tensor(b, a))
+    b = as_tensor(b)
+    return Div.apply(as_tensor(a, b), b)
+
+
+def pow(a: ArrayLike, b: ArrayLike) -> Tensor:  # noqa: A001 - numpy's and PyTorch's name
+    """a ** b. A Python number as exponent is a constant (the cheaper op)."""
+    if isinstance(a, Tensor) and isinstance(b, (int, float)) and not isinstance(b, bool):
+        return PowScalar.apply(a, exponent=b)
+    if isinstance(a, Tensor):
+        return Pow.apply(a, as_tensor(b, a))
+    b = as_tensor(b)
+    return Pow.apply(as_tensor(a, b), b)
+
+
+def neg(a: ArrayLike) -> Tensor:
+    """-a."""
+    return Neg.apply(as_tensor(a))
+
+
+def exp(a: ArrayLike) -> Tensor:
+    """e ** a, elementwise."""
+    return Exp.apply(as_tensor(a))
+
+
+def log(a: ArrayLike) -> Tensor:
+    """Natural logarithm, elementwise (nan below 0, -inf at 0, as numpy)."""
+    return Log.apply(as_tensor(a))
+
+
+def sqrt(a: ArrayLike) -> Tensor:
+    """Square root, elementwise."""
+    return Sqrt.apply(as_tensor(a))
+
+
+def abs(a: ArrayLike) -> Tensor:  # noqa: A001 - numpy's name
+    """|a|, elementwise; its gradient at 0 is 0."""
+    return Abs.apply(as_tensor(a))
+
+
+def relu(a: ArrayLike) -> Tensor:
+    """max(a, 0), elementwise; its gradient at 0 is 0, as in the book's Relu layer."""
+    return Relu.apply(as_tensor(a))
+
+
+def sigmoid(a: ArrayLike) -> Tensor:
+    """1 / (1 + exp(-a)), elementwise, without overflow for large |a|."""
+    return Sigmoid.apply(as_tensor(a))
+
+
+def tanh(a: ArrayLike) -> Tensor:
+    """Hyperbolic tangent, elementwise."""
+    return Tanh.apply(as_tensor(a))
+
+
+def clip(a: ArrayLike, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+    """Limit values to [min, max]; the gradient is 0 where a value was clipped.
+
+    Raises:
+        ValueError: both bounds are None.
+    """
+    if min is None and max is None:
+        raise ValueError("clip(): give at least one of min and max")
+    return Clip.apply(as_tensor(a), min=min, max=max)
+
+
+def where(condition: ArrayLike, a: ArrayLike, b: ArrayLike) -> Tensor:
+    """``a`` where ``condition`` is true, else ``b`` (all three broadcast together).
+
+    The condition is not differentiable; gradients flow to ``a`` and ``b``.
+    """
+    cond = np.asarray(condition.data if isinstance(condition, Tensor) else condition, dtype=bool)
+    if isinstance(a, Tensor):
+        tb = as_tensor(b, a)
+        return Where.apply(a, tb, condition=cond)
+    tb = as_tensor(b)
+    return Where.apply(as_tensor(a, tb), tb, condition=cond)
+
+
+def astype(a: ArrayLike, dtype: npt.DTypeLike) -> Tensor:
+    """A copy of ``a`` converted to ``dtype``; gradients are converted back."""
+    t = as_tensor(a)
+    dt = np.dtype(dtype)
+    if t.data.dtype == dt:
+        return t
+    return AsType.apply(t, dtype=dt)
+
+

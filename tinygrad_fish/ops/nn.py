@@ -1,0 +1,175 @@
+"""Neural-network ops: softmax, log-softmax, log-sum-exp, and the fused softmax cross-entropy.
+
+All are computed stably (the maximum is subtracted before ``exp``), with no ``+ 1e-7`` fudge
+inside the logarithm: the loss of a confident right answer is exactly 0, and of a confident
+wrong one large but finite.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..autograd import Function, is_grad_enabled
+from ..errors import DTypeError, ShapeError
+from ..tensor import ArrayLike, Tensor, as_tensor
+from .reduce import _normalize_axis
+
+__all__ = ["cross_entropy", "log_softmax", "logsumexp", "softmax"]
+
+Array = npt.NDArray[Any]
+
+
+def _softmax_array(x: Array, axis: int) -> Array:
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
+
+
+class Softmax(Function):
+    save_output = True
+
+    def forward(self, x: Array, axis: int) -> Array:
+        return _softmax_array(x, axis)
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        y = self.output()
+        return (y * (g - (g * y).sum(axis=self.attrs["axis"], keepdims=True)),)
+
+
+class LogSumExp(Function):
+    save_output = True
+
+    def forward(self, x: Array, axis: int, keepdims: bool) -> Array:
+        m = x.max(axis=axis, keepdims=True)
+        out = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m
+        return out if keepdims else np.squeeze(out, axis=axis)
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        (x,) = self.inputs  # type: ignore[misc]
+        axis, out = self.attrs["axis"], self.output()
+        if not self.attrs["keepdims"]:
+            shape = list(x.shape)
+            shape[axis] = 1
+            g, out = g.reshape(shape), out.reshape(shape)
+        return (g * (x - out).exp(),)  # d logsumexp / dx = softmax(x)
+
+
+class SoftmaxCrossEntropy(Function):
+    """Mean over the batch of -log softmax(x)[target]: the book's SoftmaxWithLoss, fused.
+
+    Inputs: logits ``x`` (N, C) and targets ``t``: class indices (N,) or
+    probabilities / one-hot rows (N, C). Output: a 0-d tensor.
+    """
+
+    name = "cross_entropy"
+
+    def forward(self, x: Array, t: Array) -> Array:
+        n = x.shape[0]
+        z = x - x.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        s = e.sum(axis=1, keepdims=True)
+        logp = z - np.log(s)
+        if t.ndim == 1:
+            self.target = np.zeros_like(x)
+            self.target[np.arange(n), t] = 1
+            loss = -logp[np.arange(n), t].sum()
+        else:
+            self.target = t
+            loss = -(t * logp).sum()
+        e /= s
+        self.probs = e
+        return np.asarray(loss / n, dtype=x.dtype)
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        x, t = self.inputs  # type: ignore[misc]
+        n = x.shape[0]
+        # The forward's probabilities are reused unless this backward is itself being
+        # differentiated (create_graph=True): then they must come from x through the graph.
+        p = softmax(x, axis=1) if is_grad_enabled() else Tensor._wrap(self.probs)
+        gx = (p - self.target) * (g / n) if self.needs_input_grad[0] else None
+        gt = None
+        if self.needs_input_grad[1]:  # soft targets: d/dt of -mean(t * logp)
+            gt = log_softmax(x, axis=1) * (-g / n)
+        return gx, gt
+
+
+def _axis(op: str, t: Tensor, axis: int) -> int:
+    ax = _normalize_axis(op, t, axis)
+    if ax is None or len(ax) != 1:
+        raise ShapeError(f"{op}: needs a tensor with at least 1 dimension, got shape {t.shape}")
+    return ax[0]
+
+
+def softmax(x: ArrayLike, axis: int = -1) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``axis``; the output has x's shape and sums to 1 there."""
+    t = as_tensor(x)
+    return Softmax.apply(t, axis=_axis("softmax", t, axis))
+
+
+def logsumexp(x: ArrayLike, axis: int = -1, keepdims: bool = False) -> Tensor:
+    """log(sum(exp(x))) along ``axis``, without overflow."""
+    t = as_tensor(x)
+    return LogSumExp.apply(t, axis=_axis("logsumexp", t, axis), keepdims=keepdims)
+
+
+def log_softmax(x: ArrayLike, axis: int = -1) -> Tensor:
+    """log(softmax(x)) along ``axis``, computed as ``x - logsumexp(x)`` (stable)."""
+    t = as_tensor(x)
+    return t - logsumexp(t, axis=axis, keepdims=True)
+
+
+def cross_entropy(logits: ArrayLike, target: ArrayLike) -> Tensor:
+    """Softmax cross-entropy, averaged over the batch (the book's SoftmaxWithLoss).
+
+    Args:
+        logits: scores, shape (N, C), or (C,) for one sample.
+        target: class indices, int shape (N,) (or a scalar for one sample), or
+            probabilities / one-hot rows of the logits' shape (as the book's
+            ``one_hot_label=True`` gives).
+
+    Returns:
+        A 0-d tensor: mean over the batch of ``-sum(t * log_softmax(logits))``.
+
+    Raises:
+        ShapeError: the target's shape fits neither form.
+        DTypeError: the logits are not floating point, or the indices are not integers.
+        IndexError: a class index is outside [0, C).
+    """
+    x = as_tensor(logits)
+    t = as_tensor(target)
+    if x.data.dtype.kind != "f":
+        raise DTypeError(f"cross_entropy: logits must be floating point, got {x.dtype}")
+    if x.ndim == 1:
+        x = x.reshape(1, -1)
+        t = t.reshape(1, -1) if t.ndim == 1 else t.reshape(1)
+    if x.ndim != 2:
+        raise ShapeError(f"cross_entropy: logits must have shape (N, C) or (C,), got {x.shape}")
+    n, c = x.shape
+    if t.ndim == 1:
+        if t.shape != (n,):
+            raise ShapeError(
+                f"cross_entropy: class indices of shape {t.shape} do not fit logits of shape "
+                f"{x.shape}; expected ({n},)"
+            )
+        if t.data.dtype.kind not in "iu":
+            raise DTypeError(
+                f"cross_entropy: class indices must be integers, got dtype {t.dtype}; pass "
+                "one-hot targets with the logits' shape instead"
+            )
+        if n and (t.data.min() < 0 or t.data.max() >= c):
+            raise IndexError(
+                f"cross_entropy: class index out of range [0, {c}): min {t.data.min()}, "
+                f"max {t.data.max()}"
+            )
+    elif t.shape != x.shape:
+        raise ShapeError(
+            f"cross_entropy: target of shape {t.shape} does not fit logits of shape {x.shape}; "
+            f"pass class indices ({n},) or one-hot rows {x.shape}"
+        )
+    elif t.data.dtype != x.data.dtype:
+        t = t.astype(x.data.dtype) if t.data.dtype.kind == "f" else Tensor._wrap(
+            t.data.astype(x.data.dtype))
+    return SoftmaxCrossEntropy.apply(x, t)

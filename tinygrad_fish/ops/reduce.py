@@ -1,0 +1,140 @@
+"""Reductions: sum, mean, max, min over an ``axis`` (int, tuple, or None for all).
+
+The gradient of a reduction is the output gradient spread back over the reduced axes:
+``sum`` copies it to every element, ``max``/``min`` give it to the extreme elements (shared
+equally among ties), and ``mean`` is ``sum`` scaled.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+
+from ..autograd import Function
+from ..errors import ShapeError
+from ..tensor import ArrayLike, Tensor, as_tensor
+from .shape import broadcast_to, reshape
+
+__all__ = ["max", "mean", "min", "sum"]
+
+Array = npt.NDArray[Any]
+Axis = int | tuple[int, ...] | None
+
+
+def _keepdims_shape(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> tuple[int, ...]:
+    if axis is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axis else n for i, n in enumerate(shape))
+
+
+def _expand(g: Tensor, in_shape: tuple[int, ...], axis: tuple[int, ...] | None,
+            keepdims: bool) -> Tensor:
+    """Give a reduced gradient back its reduced axes (as size 1) and broadcast it."""
+    if not keepdims:
+        g = reshape(g, _keepdims_shape(in_shape, axis))
+    return broadcast_to(g, in_shape)
+
+
+class Sum(Function):
+    def forward(self, x: Array, axis: tuple[int, ...] | None, keepdims: bool) -> Array:
+        return np.asarray(x.sum(axis=axis, keepdims=keepdims))
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        (x,) = self.inputs  # type: ignore[misc]
+        return (_expand(g, x.shape, self.attrs["axis"], self.attrs["keepdims"]),)
+
+
+class _Extreme(Function):
+    reduce: ClassVar[Any]
+
+    def forward(self, x: Array, axis: tuple[int, ...] | None, keepdims: bool) -> Array:
+        out = type(self).reduce(x, axis=axis, keepdims=True)
+        hit = x == out
+        # Ties share the gradient equally; the weights are piecewise constant in x.
+        self.weights = hit / hit.sum(axis=axis, keepdims=True)
+        return out if keepdims else out.reshape(_reduced_shape(x.shape, axis))
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        (x,) = self.inputs  # type: ignore[misc]
+        return (_expand(g, x.shape, self.attrs["axis"], self.attrs["keepdims"]) * self.weights,)
+
+
+class Max(_Extreme):
+    reduce = np.max
+
+
+class Min(_Extreme):
+    reduce = np.min
+
+
+def _reduced_shape(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> tuple[int, ...]:
+    if axis is None:
+        return ()
+    return tuple(n for i, n in enumerate(shape) if i not in axis)
+
+
+def _normalize_axis(op: str, t: Tensor, axis: Axis) -> tuple[int, ...] | None:
+    """Axis as a sorted tuple of non-negative ints (None for all axes)."""
+    if axis is None:
+        return None
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    nd = t.ndim
+    out = []
+    for a in axes:
+        a = int(a)
+        if not -nd <= a < nd or (nd == 0 and a not in (0, -1)):
+            raise ShapeError(f"{op}: axis {a} is out of range for a tensor of shape {t.shape}")
+        out.append(a % nd if nd else 0)
+    if len(set(out)) != len(out):
+        raise ShapeError(f"{op}: repeated axis in {axis}")
+    return tuple(sorted(out)) if nd else None
+
+
+def sum(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Sum of ``x`` over ``axis`` (int, tuple, or None for all axes).
+
+    Raises:
+        ShapeError: an axis is out of range or repeated.
+    """
+    t = as_tensor(x)
+    return Sum.apply(t, axis=_normalize_axis("sum", t, axis), keepdims=keepdims)
+
+
+def mean(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """Mean of ``x`` over ``axis`` (int, tuple, or None for all axes): ``sum / count``.
+
+    Raises:
+        ShapeError: an axis is out of range or repeated.
+    """
+    t = as_tensor(x)
+    ax = _normalize_axis("mean", t, axis)
+    count = t.size if ax is None else int(np.prod([t.shape[a] for a in ax]))
+    s = Sum.apply(t, axis=ax, keepdims=keepdims)
+    scale = 1.0 / count if count else float("nan")
+    return s * scale
+
+
+def max(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Maximum of ``x`` over ``axis``; tied maxima share the gradient equally.
+
+    Raises:
+        ShapeError: an axis is out of range or repeated, or the tensor is empty.
+    """
+    t = as_tensor(x)
+    if t.size == 0:
+        raise ShapeError(f"max: the tensor of shape {t.shape} is empty")
+    return Max.apply(t, axis=_normalize_axis("max", t, axis), keepdims=keepdims)
+
+
+def min(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Minimum of ``x`` over ``axis``; tied minima share the gradient equally.
+
+    Raises:
+        ShapeError: an axis is out of range or repeated, or the tensor is empty.
+    """
+    t = as_tensor(x)
+    if t.size == 0:
+        raise ShapeError(f"min: the tensor of shape {t.shape} is empty")
+    return Min.apply(t, axis=_normalize_axis("min", t, axis), keepdims=keepdims)

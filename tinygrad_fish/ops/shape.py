@@ -1,0 +1,269 @@
+"""Shape ops: reshape, transpose, broadcast_to / sum_to, indexing, concatenate / stack.
+
+Their backward passes are each other: the gradient of ``broadcast_to`` is ``sum_to`` and the
+other way round; the gradient of indexing scatters back into zeros, whose own gradient is
+indexing again. That pairing is what makes every order of derivative work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, SupportsIndex
+
+import numpy as np
+import numpy.typing as npt
+
+from ..autograd import Function
+from ..errors import ShapeError
+from ..tensor import ArrayLike, Tensor, as_tensor
+
+__all__ = [
+    "broadcast_to", "concatenate", "getitem", "reshape", "stack", "sum_to", "transpose",
+]
+
+Array = npt.NDArray[Any]
+
+
+def _sum_to_array(x: Array, shape: tuple[int, ...]) -> Array:
+    """Sum ``x`` over the axes that broadcasting added or stretched to reach ``shape``."""
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, n in enumerate(shape) if n == 1 and x.shape[i + lead] != 1
+    )
+    out = x.sum(axis=axes, keepdims=True) if axes else x
+    return out.reshape(shape) if lead or out.shape != shape else out
+
+
+class Reshape(Function):
+    def forward(self, x: Array, shape: tuple[int, ...]) -> Array:
+        return x.reshape(shape)
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        (x,) = self.inputs  # type: ignore[misc]
+        return (reshape(g, x.shape),)
+
+
+class Transpose(Function):
+    def forward(self, x: Array, axes: tuple[int, ...] | None) -> Array:
+        return x.transpose(axes)
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        axes = self.attrs["axes"]
+        if axes is None:
+            return (transpose(g),)
+        return (transpose(g, tuple(np.argsort(axes).tolist())),)
+
+
+class BroadcastTo(Function):
+    name = "broadcast_to"
+
+    def forward(self, x: Array, shape: tuple[int, ...]) -> Array:
+        return np.broadcast_to(x, shape)
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        (x,) = self.inputs  # type: ignore[misc]
+        return (sum_to(g, x.shape),)
+
+
+class SumTo(Function):
+    """Sum over broadcast axes down to ``shape``: the adjoint of :class:`BroadcastTo`."""
+
+    name = "sum_to"
+
+    def forward(self, x: Array, shape: tuple[int, ...]) -> Array:
+        return _sum_to_array(x, shape)
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        (x,) = self.inputs  # type: ignore[misc]
+        return (broadcast_to(g, x.shape),)
+
+
+class GetItem(Function):
+    name = "getitem"
+
+    def forward(self, x: Array, index: Any) -> Array:
+        return x[index]
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        (x,) = self.inputs  # type: ignore[misc]
+        return (ScatterAdd.apply(g, shape=x.shape, index=self.attrs["index"]),)
+
+
+class ScatterAdd(Function):
+    """Zeros of ``shape`` with ``g`` added at ``index`` (repeated indices add up):
+    the adjoint of indexing."""
+
+    name = "scatter_add"
+
+    def forward(self, g: Array, shape: tuple[int, ...], index: Any) -> Array:
+        out = np.zeros(shape, dtype=g.dtype)
+        if _is_basic(index):
+            out[index] = g  # slices and ints never repeat an element
+        else:
+            np.add.at(out, index, g)
+        return out
+
+    def backward(self, gg: Tensor) -> tuple[Tensor | None, ...]:
+        return (getitem(gg, self.attrs["index"]),)
+
+
+class Concatenate(Function):
+    def forward(self, *xs: Array, axis: int) -> Array:
+        return np.concatenate(xs, axis=axis)
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        axis = self.attrs["axis"]
+        grads: list[Tensor | None] = []
+        start = 0
+        for x, need in zip(self.inputs, self.needs_input_grad, strict=True):  # type: ignore[arg-type]
+            stop = start + x.shape[axis]
+            if need:
+                index = (slice(None),) * (axis % g.ndim) + (slice(start, stop),)
+                grads.append(getitem(g, index))
+            else:
+                grads.append(None)
+            start = stop
+        return tuple(grads)
+
+
+def _is_basic(index: Any) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    return all(
+        i is None or i is Ellipsis or isinstance(i, (slice, int, np.integer)) for i in items
+    )
+
+
+def _normalize_shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
+    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+# --- public functions ------------------------------------------------------------------------
+def reshape(x: ArrayLike, *shape: SupportsIndex | Sequence[SupportsIndex]) -> Tensor:
+    """``x`` with a new shape of the same size (one dimension may be -1).
+
+    Raises:
+        ShapeError: the sizes differ.
+    """
+    t = as_tensor(x)
+    new = _normalize_shape(shape)
+    if new == t.data.shape:
+        return t
+    try:
+        return Reshape.apply(t, shape=new)
+    except ValueError:
+        raise ShapeError(
+            f"reshape: cannot reshape a tensor of shape {t.shape} (size {t.size}) into "
+            f"shape {new}"
+        ) from None
+
+
+def transpose(x: ArrayLike, *axes: SupportsIndex | Sequence[SupportsIndex]) -> Tensor:
+    """Permute the axes of ``x``; with no axes, reverse them (``x.T``).
+
+    Raises:
+        ShapeError: ``axes`` is not a permutation of ``range(x.ndim)``.
+    """
+    t = as_tensor(x)
+    perm = _normalize_shape(axes) if axes else None
+    if perm is not None:
+        if sorted(p % t.ndim if t.ndim else p for p in perm) != list(range(t.ndim)):
+            raise ShapeError(
+                f"transpose: axes {perm} are not a permutation of the {t.ndim} axes of a "
+                f"tensor of shape {t.shape}"
+            )
+        perm = tuple(p % t.ndim for p in perm)
+    if t.ndim < 2 and perm is None:
+        return t
+    return Transpose.apply(t, axes=perm)
+
+
+def broadcast_to(x: ArrayLike, shape: Sequence[int]) -> Tensor:
+    """Repeat ``x`` along new leading axes and size-1 axes to ``shape`` (numpy's rules).
+
+    Raises:
+        ShapeError: ``x``'s shape cannot be broadcast to ``shape``.
+    """
+    t = as_tensor(x)
+    target = tuple(int(s) for s in shape)
+    if target == t.data.shape:
+        return t
+    try:
+        return BroadcastTo.apply(t, shape=target)
+    except ValueError:
+        raise ShapeError(
+            f"broadcast_to: cannot broadcast a tensor of shape {t.shape} to shape {target}"
+        ) from None
+
+
+def sum_to(x: ArrayLike, shape: Sequence[int]) -> Tensor:
+    """Sum ``x`` down to ``shape``, undoing broadcasting: the adjoint of :func:`broadcast_to`.
+
+    Raises:
+        ShapeError: ``shape`` does not broadcast to ``x``'s shape.
+    """
+    t = as_tensor(x)
+    target = tuple(int(s) for s in shape)
+    if target == t.data.shape:
+        return t
+    try:
+        if np.broadcast_shapes(target, t.data.shape) != t.data.shape:
+            raise ValueError
+    except ValueError:
+        raise ShapeError(
+            f"sum_to: a tensor of shape {t.shape} is not a broadcast of shape {target}"
+        ) from None
+    return SumTo.apply(t, shape=target)
+
+
+def getitem(x: ArrayLike, index: Any) -> Tensor:
+    """``x[index]`` with numpy's indexing: ints, slices, None, ``...``, int arrays, masks.
+
+    Repeated integer indices add up their gradients. Index arrays may be Tensors.
+    """
+    t = as_tensor(x)
+    if isinstance(index, Tensor):
+        index = index.data
+    elif isinstance(index, tuple):
+        index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    elif isinstance(index, list):
+        index = np.asarray(index)
+    return GetItem.apply(t, index=index)
+
+
+def concatenate(tensors: Sequence[ArrayLike], axis: int = 0) -> Tensor:
+    """Join tensors along an existing ``axis``.
+
+    Raises:
+        ShapeError: the shapes differ other than along ``axis``, or no tensors are given.
+    """
+    ts = [as_tensor(t) for t in tensors]
+    if not ts:
+        raise ShapeError("concatenate: needs at least one tensor")
+    try:
+        return Concatenate.apply(*ts, axis=axis)
+    except (ValueError, np.exceptions.AxisError) as e:
+        shapes = ", ".join(str(t.shape) for t in ts)
+        raise ShapeError(f"concatenate: cannot join shapes {shapes} along axis {axis}: {e}") from None
+
+
+def stack(tensors: Sequence[ArrayLike], axis: int = 0) -> Tensor:
+    """Join tensors of the same shape along a new ``axis``.
+
+    Raises:
+        ShapeError: the shapes differ, or no tensors are given.
+    """
+    ts = [as_tensor(t) for t in tensors]
+    if not ts:
+        raise ShapeError("stack: needs at least one tensor")
+    shape = ts[0].shape
+    for t in ts[1:]:
+        if t.shape != shape:
+            shapes = ", ".join(str(u.shape) for u in ts)
+            raise ShapeError(f"stack: all tensors must have the same shape, got {shapes}")
+    ax = axis if axis >= 0 else axis + len(shape) + 1
+    if not 0 <= ax <= len(shape):
+        raise ShapeError(f"stack: axis {axis} is out of range for {len(shape) + 1} dimensions")
+    new = shape[:ax] + (1,) + shape[ax:]
+    return concatenate([reshape(t, new) for t in ts], axis=ax)

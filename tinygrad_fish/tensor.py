@@ -1,0 +1,510 @@
+"""The :class:`Tensor`: a numpy array that remembers how it was made.
+
+A Tensor holds its values in ``.data`` (a plain ``numpy.ndarray``), its gradient in ``.grad``
+(a Tensor, or None), and, when it was computed by an op from tensors that require grad, the
+graph node that made it. ``loss.backward()`` walks those nodes back to the leaves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, SupportsIndex
+
+import numpy as np
+import numpy.typing as npt
+
+from . import autograd
+from .errors import DTypeError, GraphError
+
+__all__ = ["ArrayLike", "Tensor", "as_tensor"]
+
+#: What a Tensor can be made from: a Tensor, a numpy array, a (nested) list, or a scalar.
+ArrayLike = Any
+
+Axis = int | tuple[int, ...] | None
+
+
+class Tensor:
+    """An n-dimensional array (numpy) with reverse-mode automatic differentiation.
+
+    Args:
+        data: the values: a nested list, a scalar, a numpy array (used as is, not copied, so
+            in-place edits of the array are seen by the tensor), or another Tensor.
+        requires_grad: record ops on this tensor so that ``backward()`` fills ``.grad``.
+            Only floating-point tensors may require grad.
+        dtype: numpy dtype to convert to; by default numpy's own choice (Python floats give
+            float64, ints int64).
+        name: a label shown in ``repr`` and in graph drawings (e.g. ``"W1"``).
+
+    Raises:
+        DTypeError: ``requires_grad=True`` on a non-float dtype, or data numpy cannot
+            turn into a numeric array.
+
+    >>> x = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    >>> y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad
+    Tensor([[2., 4.],
+            [6., 8.]])
+    """
+
+    __slots__ = ("__weakref__", "_ctx", "_requires_grad", "data", "grad", "name")
+
+    data: npt.NDArray[Any]
+    grad: Tensor | None
+    name: str | None
+    _requires_grad: bool
+    _ctx: autograd.Function | None
+
+    # numpy defers to Tensor for `array + tensor` and friends (see __array_ufunc__).
+    __array_priority__ = 1000
+
+    def __init__(
+        self,
+        data: ArrayLike,
+        requires_grad: bool = False,
+        dtype: npt.DTypeLike = None,
+        name: str | None = None,
+    ) -> None:
+        if isinstance(data, Tensor):
+            data = data.data
+        try:
+            arr = np.asarray(data, dtype=dtype)
+        except (TypeError, ValueError) as e:
+            raise DTypeError(f"Tensor(): cannot make a numeric array from {data!r}: {e}") from e
+        if arr.dtype.kind not in "biufc":
+            raise DTypeError(
+                f"Tensor(): dtype {arr.dtype} is not numeric; allowed are bool, integer, "
+                "floating and complex dtypes"
+            )
+        self.data = arr
+        self.grad = None
+        self.name = name
+        self._ctx = None
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad = True
+
+    @classmethod
+    def _wrap(cls, data: Any) -> Tensor:
+        """Make a tensor around an array without any checks (for the engine's own use)."""
+        t = cls.__new__(cls)
+        t.data = data if type(data) is np.ndarray else np.asarray(data)
+        t.grad = None
+        t.name = None
+        t._ctx = None
+        t._requires_grad = False
+        return t
+
+    # -----------------------------------------------------------------------------------------
+    # Autograd
+    # -----------------------------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        """Whether ops on this tensor are recorded so gradients can flow back to it."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if value:
+            autograd._check_differentiable_dtype(self.data.dtype)
+        elif self._ctx is not None:
+            raise GraphError(
+                "requires_grad can only be turned off on a leaf tensor; use .detach() to get "
+                "a tensor outside the graph"
+            )
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place and return ``self``."""
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user rather than by an op in the graph."""
+        return self._ctx is None
+
+    @property
+    def grad_fn(self) -> autograd.Function | None:
+        """The graph node (a :class:`~tinygrad_fish.autograd.Function`) that made this tensor."""
+        return self._ctx
+
+    def backward(
+        self,
+        gradient: ArrayLike | None = None,
+        retain_graph: bool = False,
+        create_graph: bool = False,
+    ) -> None:
+        """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf that requires grad.
+
+        Args:
+            gradient: d(loss)/d(self), of self's shape; may be omitted when self is a scalar.
+            retain_graph: keep the graph so backward can run through it again.
+            create_graph: record the backward pass too, for higher-order derivatives.
+
+        Raises:
+            GraphError: self is not a scalar and no gradient was given; self does not
+                require grad; or the graph was freed by an earlier backward.
+        """
+        autograd.backward(self, None if gradient is None else [gradient], retain_graph,
+                          create_graph)
+
+    def detach(self) -> Tensor:
+        """A tensor sharing this one's data but outside the graph (requires_grad False)."""
+        return Tensor._wrap(self.data)
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient (same as ``self.grad = None``)."""
+        self.grad = None
+
+    # -----------------------------------------------------------------------------------------
+    # Array-like attributes
+    # -----------------------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of the data."""
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """The numpy dtype of the data."""
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        """The number of dimensions."""
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        """The number of elements."""
+        return self.data.size
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 - numpy's name
+        """The transpose (axes reversed), in the graph."""
+        return _shape.transpose(self)
+
+    def numpy(self) -> npt.NDArray[Any]:
+        """The data as a numpy array (the same array, not a copy)."""
+        return self.data
+
+    def item(self) -> Any:
+        """The value of a one-element tensor as a Python scalar."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"item(): only one-element tensors can be converted to a Python scalar, "
+                f"this one has shape {self.shape}"
+            )
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        """The data as (nested) Python lists."""
+        return self.data.tolist()
+
+    def astype(self, dtype: npt.DTypeLike) -> Tensor:
+        """A copy converted to ``dtype``, in the graph (gradients convert back)."""
+        return _ew.astype(self, dtype)
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        for i in range(len(self.data)):
+            yield self[i]
+
+    def __array__(self, dtype: npt.DTypeLike = None, copy: bool | None = None) -> npt.NDArray[Any]:
+        if copy:
+            return np.array(self.data, dtype=dtype, copy=True)
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        return bool(self.item())
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        extras = []
+        if self.data.dtype not in (np.float64, np.int64, np.bool_):
+            extras.append(f"dtype={self.data.dtype}")
+        if self._ctx is not None:
+            extras.append(f"grad_fn=<{type(self._ctx).__name__}>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        if self.name is not None:
+            extras.append(f"name={self.name!r}")
+        return "Tensor(" + ", ".join([body, *extras]) + ")"
+
+    # Tensors compare elementwise, so they hash by identity (as PyTorch's do).
+    __hash__ = object.__hash__
+
+    # -----------------------------------------------------------------------------------------
+    # Operators (each calls the op defined with its backward in tinygrad_fish.ops)
+    # -----------------------------------------------------------------------------------------
+    def __add__(self, other: ArrayLike) -> Tensor:
+        return _ew.add(self, other)
+
+    def __radd__(self, other: ArrayLike) -> Tensor:
+        return _ew.add(other, self)
+
+    def __sub__(self, other: ArrayLike) -> Tensor:
+        return _ew.sub(self, other)
+
+    def __rsub__(self, other: ArrayLike) -> Tensor:
+        return _ew.sub(other, self)
+
+    def __mul__(self, other: ArrayLike) -> Tensor:
+        return _ew.mul(self, other)
+
+    def __rmul__(self, other: ArrayLike) -> Tensor:
+        return _ew.mul(other, self)
+
+    def __truediv__(self, other: ArrayLike) -> Tensor:
+        return _ew.div(self, other)
+
+    def __rtruediv__(self, other: ArrayLike) -> Tensor:
+        return _ew.div(other, self)
+
+    def __pow__(self, other: ArrayLike) -> Tensor:
+        return _ew.pow(self, other)
+
+    def __rpow__(self, other: ArrayLike) -> Tensor:
+        return _ew.pow(other, self)
+
+    def __matmul__(self, other: ArrayLike) -> Tensor:
+        return _linalg.matmul(self, other)
+
+    def __rmatmul__(self, other: ArrayLike) -> Tensor:
+        return _linalg.matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        return _ew.neg(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return _ew.abs(self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return _shape.getitem(self, index)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        raise TypeError(
+            "Tensors cannot be assigned to item by item in the graph; use where() or "
+            "concatenate() to build a new tensor, or edit the values outside the graph with "
+            "t.data[index] = value"
+        )
+
+    # In-place arithmetic changes .data and is allowed only outside the graph, as in PyTorch:
+    # `with no_grad(): w -= lr * w.grad`. (Without these, `w -= ...` would silently rebind
+    # the name to a new tensor and leave the parameter unchanged.)
+    def _inplace(self, op: str, other: ArrayLike) -> Tensor:
+        if self._requires_grad and autograd.is_grad_enabled():
+            raise GraphError(
+                f"in-place '{op}=' on a tensor that requires grad would corrupt the graph; "
+                "do it inside `with no_grad():` (e.g. for a weight update) or write "
+                f"`x = x {op} y` to make a new tensor"
+            )
+        o = other.data if isinstance(other, Tensor) else other
+        d = self.data
+        if op == "+":
+            d += o
+        elif op == "-":
+            d -= o
+        elif op == "*":
+            d *= o
+        else:
+            d /= o
+        return self
+
+    def __iadd__(self, other: ArrayLike) -> Tensor:
+        return self._inplace("+", other)
+
+    def __isub__(self, other: ArrayLike) -> Tensor:
+        return self._inplace("-", other)
+
+    def __imul__(self, other: ArrayLike) -> Tensor:
+        return self._inplace("*", other)
+
+    def __itruediv__(self, other: ArrayLike) -> Tensor:
+        return self._inplace("/", other)
+
+    # Comparisons are not differentiable: they return bool tensors outside the graph.
+    def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
+        return Tensor._wrap(self.data == _raw(other))
+
+    def __ne__(self, other: object) -> Tensor:  # type: ignore[override]
+        return Tensor._wrap(self.data != _raw(other))
+
+    def __lt__(self, other: ArrayLike) -> Tensor:
+        return Tensor._wrap(self.data < _raw(other))
+
+    def __le__(self, other: ArrayLike) -> Tensor:
+        return Tensor._wrap(self.data <= _raw(other))
+
+    def __gt__(self, other: ArrayLike) -> Tensor:
+        return Tensor._wrap(self.data > _raw(other))
+
+    def __ge__(self, other: ArrayLike) -> Tensor:
+        return Tensor._wrap(self.data >= _raw(other))
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """Let numpy ufuncs take Tensors: differentiable ones become Tensor ops
+        (``arr - t``, ``np.exp(t)``), the others (comparisons, ...) compute on the data."""
+        if method == "__call__" and not kwargs:
+            op = _UFUNC_OPS.get(ufunc.__name__)
+            if op is not None:
+                return op(*inputs)
+        raws = [_raw(x) for x in inputs]
+        if any(isinstance(x, Tensor) and x._requires_grad for x in inputs) and (
+            ufunc.__name__ not in _NON_DIFFERENTIABLE_UFUNCS
+        ):
+            raise TypeError(
+                f"numpy's {ufunc.__name__} is not differentiable in tinygrad_fish; use a "
+                "Tensor op, or call it on t.detach().numpy() to leave the graph"
+            )
+        return getattr(ufunc, method)(*raws, **kwargs)
+
+    # -----------------------------------------------------------------------------------------
+    # Methods mirroring the functions in tinygrad_fish.ops
+    # -----------------------------------------------------------------------------------------
+    def exp(self) -> Tensor:
+        """Elementwise e**x."""
+        return _ew.exp(self)
+
+    def log(self) -> Tensor:
+        """Elementwise natural logarithm."""
+        return _ew.log(self)
+
+    def sqrt(self) -> Tensor:
+        """Elementwise square root."""
+        return _ew.sqrt(self)
+
+    def abs(self) -> Tensor:
+        """Elementwise absolute value (gradient 0 at 0)."""
+        return _ew.abs(self)
+
+    def relu(self) -> Tensor:
+        """Elementwise max(x, 0) (gradient 0 at 0, as the book's Relu)."""
+        return _ew.relu(self)
+
+    def sigmoid(self) -> Tensor:
+        """Elementwise 1 / (1 + e**-x)."""
+        return _ew.sigmoid(self)
+
+    def tanh(self) -> Tensor:
+        """Elementwise hyperbolic tangent."""
+        return _ew.tanh(self)
+
+    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+        """Limit values to [min, max] (gradient 0 where clipped)."""
+        return _ew.clip(self, min, max)
+
+    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """Sum over ``axis`` (int, tuple or None for all)."""
+        return _reduce.sum(self, axis, keepdims)
+
+    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """Mean over ``axis`` (int, tuple or None for all)."""
+        return _reduce.mean(self, axis, keepdims)
+
+    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """Maximum over ``axis``; ties share the gradient equally."""
+        return _reduce.max(self, axis, keepdims)
+
+    def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """Minimum over ``axis``; ties share the gradient equally."""
+        return _reduce.min(self, axis, keepdims)
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """Indices of the maxima (not differentiable; an int64 tensor)."""
+        return Tensor._wrap(np.argmax(self.data, axis=axis, keepdims=keepdims))
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """Indices of the minima (not differentiable; an int64 tensor)."""
+        return Tensor._wrap(np.argmin(self.data, axis=axis, keepdims=keepdims))
+
+    def reshape(self, *shape: SupportsIndex | Sequence[SupportsIndex]) -> Tensor:
+        """The same data in a new shape (one dimension may be -1); ``reshape(2, 3)`` or
+        ``reshape((2, 3))``."""
+        return _shape.reshape(self, *shape)
+
+    def transpose(self, *axes: SupportsIndex | Sequence[SupportsIndex]) -> Tensor:
+        """Permute the axes (reverse them when none are given)."""
+        return _shape.transpose(self, *axes)
+
+    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
+        """Repeat along size-1 and new leading axes to ``shape``, as numpy broadcasts."""
+        return _shape.broadcast_to(self, shape)
+
+    def flatten(self) -> Tensor:
+        """The data as one dimension."""
+        return _shape.reshape(self, -1)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        """exp(x) / sum(exp(x)) along ``axis``, computed stably."""
+        return _nn.softmax(self, axis)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        """x - logsumexp(x) along ``axis``, computed stably."""
+        return _nn.log_softmax(self, axis)
+
+
+def _raw(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else x
+
+
+def as_tensor(x: ArrayLike, like: Tensor | None = None) -> Tensor:
+    """Return ``x`` if it is a Tensor, else a Tensor around it (no copy for arrays).
+
+    A Python scalar combined with a floating-point tensor ``like`` takes ``like``'s dtype,
+    so ``2 * x`` stays float32 for a float32 ``x`` (as numpy does with Python scalars).
+    """
+    if isinstance(x, Tensor):
+        return x
+    if like is not None and isinstance(x, (int, float)) and like.data.dtype.kind == "f":
+        return Tensor._wrap(np.array(x, dtype=like.data.dtype))
+    return Tensor(x)
+
+
+# ufuncs that have a Tensor op, and ufuncs that are fine on tensors requiring grad because
+# their results carry no gradient anyway (comparisons, tests).
+_NON_DIFFERENTIABLE_UFUNCS = frozenset(
+    {
+        "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
+        "isnan", "isinf", "isfinite", "sign", "signbit", "logical_and", "logical_or",
+        "logical_not", "logical_xor", "floor", "ceil", "rint", "trunc",
+    }
+)
+
+from .ops import elementwise as _ew  # noqa: E402  (the ops import Tensor from this module)
+from .ops import linalg as _linalg  # noqa: E402
+from .ops import nn as _nn  # noqa: E402
+from .ops import reduce as _reduce  # noqa: E402
+from .ops import shape as _shape  # noqa: E402
+
+_UFUNC_OPS: dict[str, Any] = {
+    "add": _ew.add,
+    "subtract": _ew.sub,
+    "multiply": _ew.mul,
+    "true_divide": _ew.div,
+    "power": _ew.pow,
+    "negative": _ew.neg,
+    "exp": _ew.exp,
+    "log": _ew.log,
+    "sqrt": _ew.sqrt,
+    "absolute": _ew.abs,
+    "tanh": _ew.tanh,
+    "matmul": _linalg.matmul,
+}
