@@ -16,7 +16,7 @@ only numpy. The book's layers are in :mod:`tinygrad_fish.nn`, optimizers in
 
 from __future__ import annotations
 
-from . import autograd  # noqa: I001  (autograd first: it and tensor import each other)
+from . import autograd
 from .autograd import (
     Function,
     backward,

@@ -53,7 +53,7 @@ def is_grad_enabled() -> bool:
     return _state.grad_enabled
 
 
-class set_grad_enabled(contextlib.ContextDecorator):  # noqa: N801 - PyTorch's name
+class set_grad_enabled(contextlib.ContextDecorator):
     """Turn graph recording on or off for this thread, as a context manager or decorator.
 
     Inside ``set_grad_enabled(False)`` ops compute their values but record nothing, so no
@@ -72,7 +72,7 @@ class set_grad_enabled(contextlib.ContextDecorator):  # noqa: N801 - PyTorch's n
         _state.grad_enabled = self._prev.pop()
 
 
-class no_grad(set_grad_enabled):  # noqa: N801 - PyTorch's name
+class no_grad(set_grad_enabled):
     """Context manager and decorator: record no graph inside (evaluation, weight updates).
 
     >>> from tinygrad_fish import Tensor, no_grad
@@ -87,7 +87,7 @@ class no_grad(set_grad_enabled):  # noqa: N801 - PyTorch's name
         super().__init__(False)
 
 
-class enable_grad(set_grad_enabled):  # noqa: N801 - PyTorch's name
+class enable_grad(set_grad_enabled):
     """Context manager and decorator: record the graph again inside a ``no_grad`` block."""
 
     def __init__(self) -> None:
@@ -273,9 +273,9 @@ def _run_backward(
     with set_grad_enabled(create_graph):
         for t in reversed(order):
             k = id(t)
-            g = grads.pop(k, None)
-            if g is None:
+            if k not in grads:
                 continue
+            g = grads.pop(k)
             if wanted_ids is not None and k in wanted_ids:
                 result[k] = g
             fn = t._ctx

@@ -46,7 +46,7 @@ def numerical_gradient(
             f"{type(arr).__name__} of dtype {getattr(arr, 'dtype', None)}"
         )
     g = np.zeros_like(arr)
-    it = np.nditer(arr, flags=["multi_index"], op_flags=[["readwrite"]])
+    it = np.nditer(arr, flags=["multi_index"], op_flags=["readwrite"])
     while not it.finished:
         idx = it.multi_index
         tmp = arr[idx].copy()
@@ -73,7 +73,9 @@ def _as_inputs(inputs: Tensor | Sequence[Tensor]) -> list[Tensor]:
     return ins
 
 
-def _weighted_output(fn: Callable[..., Any], ins: Sequence[Tensor], seed: int) -> Callable[[], Tensor]:
+def _weighted_output(
+    fn: Callable[..., Any], ins: Sequence[Tensor], seed: int
+) -> Callable[[], Tensor]:
     """A scalar function of the inputs: sum(fn(*ins) * v) for a fixed random v.
 
     Checking the gradient of a random projection checks the vector-Jacobian product that

@@ -56,14 +56,11 @@ class Tensor:
     _requires_grad: bool
     _ctx: autograd.Function | None
 
-    # numpy defers to Tensor for `array + tensor` and friends (see __array_ufunc__).
-    __array_priority__ = 1000
-
     def __init__(
         self,
         data: ArrayLike,
         requires_grad: bool = False,
-        dtype: npt.DTypeLike = None,
+        dtype: npt.DTypeLike | None = None,
         name: str | None = None,
     ) -> None:
         if isinstance(data, Tensor):
@@ -182,7 +179,7 @@ class Tensor:
         return self.data.size
 
     @property
-    def T(self) -> Tensor:  # noqa: N802 - numpy's name
+    def T(self) -> Tensor:
         """The transpose (axes reversed), in the graph."""
         return _shape.transpose(self)
 
@@ -218,7 +215,9 @@ class Tensor:
         for i in range(len(self.data)):
             yield self[i]
 
-    def __array__(self, dtype: npt.DTypeLike = None, copy: bool | None = None) -> npt.NDArray[Any]:
+    def __array__(
+        self, dtype: npt.DTypeLike | None = None, copy: bool | None = None
+    ) -> npt.NDArray[Any]:
         if copy:
             return np.array(self.data, dtype=dtype, copy=True)
         return self.data if dtype is None else self.data.astype(dtype, copy=False)
@@ -407,7 +406,7 @@ class Tensor:
         """Elementwise hyperbolic tangent."""
         return _ew.tanh(self)
 
-    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
         """Limit values to [min, max] (gradient 0 where clipped)."""
         return _ew.clip(self, min, max)
 

@@ -192,7 +192,7 @@ class Tanh(Function):
 
 
 class Clip(Function):
-    def forward(self, a: Array, min: float | None, max: float | None) -> Array:  # noqa: A002
+    def forward(self, a: Array, min: float | None, max: float | None) -> Array:
         out = np.clip(a, min, max)
         self.mask = out == a  # where the input passed through unclipped
         return out
@@ -261,7 +261,7 @@ def div(a: ArrayLike, b: ArrayLike) -> Tensor:
     return Div.apply(as_tensor(a, b), b)
 
 
-def pow(a: ArrayLike, b: ArrayLike) -> Tensor:  # noqa: A001 - numpy's and PyTorch's name
+def pow(a: ArrayLike, b: ArrayLike) -> Tensor:
     """a ** b. A Python number as exponent is a constant (the cheaper op)."""
     if isinstance(a, Tensor) and isinstance(b, (int, float)) and not isinstance(b, bool):
         return PowScalar.apply(a, exponent=b)
@@ -291,7 +291,7 @@ def sqrt(a: ArrayLike) -> Tensor:
     return Sqrt.apply(as_tensor(a))
 
 
-def abs(a: ArrayLike) -> Tensor:  # noqa: A001 - numpy's name
+def abs(a: ArrayLike) -> Tensor:
     """|a|, elementwise; its gradient at 0 is 0."""
     return Abs.apply(as_tensor(a))
 
@@ -311,7 +311,7 @@ def tanh(a: ArrayLike) -> Tensor:
     return Tanh.apply(as_tensor(a))
 
 
-def clip(a: ArrayLike, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+def clip(a: ArrayLike, min: float | None = None, max: float | None = None) -> Tensor:
     """Limit values to [min, max]; the gradient is 0 where a value was clipped.
 
     Raises:

@@ -40,7 +40,7 @@ class MatMul(Function):
         return ga, gb
 
 
-def _mT(x: Tensor) -> Tensor:  # noqa: N802 - numpy's name for the matrix transpose
+def _mT(x: Tensor) -> Tensor:
     if x.ndim == 2:
         return transpose(x)
     axes = list(range(x.ndim))

@@ -84,7 +84,7 @@ class SoftmaxCrossEntropy(Function):
         return np.asarray(loss / n, dtype=x.dtype)
 
     def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
-        x, t = self.inputs  # type: ignore[misc]
+        x, _t = self.inputs  # type: ignore[misc]
         n = x.shape[0]
         # The forward's probabilities are reused unless this backward is itself being
         # differentiated (create_graph=True): then they must come from x through the graph.

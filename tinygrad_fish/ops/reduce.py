@@ -92,7 +92,7 @@ def _normalize_axis(op: str, t: Tensor, axis: Axis) -> tuple[int, ...] | None:
     return tuple(sorted(out)) if nd else None
 
 
-def sum(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def sum(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Sum of ``x`` over ``axis`` (int, tuple, or None for all axes).
 
     Raises:
@@ -116,7 +116,7 @@ def mean(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     return s * scale
 
 
-def max(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def max(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Maximum of ``x`` over ``axis``; tied maxima share the gradient equally.
 
     Raises:
@@ -128,7 +128,7 @@ def max(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # n
     return Max.apply(t, axis=_normalize_axis("max", t, axis), keepdims=keepdims)
 
 
-def min(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def min(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Minimum of ``x`` over ``axis``; tied minima share the gradient equally.
 
     Raises:

@@ -245,7 +245,9 @@ def concatenate(tensors: Sequence[ArrayLike], axis: int = 0) -> Tensor:
         return Concatenate.apply(*ts, axis=axis)
     except (ValueError, np.exceptions.AxisError) as e:
         shapes = ", ".join(str(t.shape) for t in ts)
-        raise ShapeError(f"concatenate: cannot join shapes {shapes} along axis {axis}: {e}") from None
+        raise ShapeError(
+            f"concatenate: cannot join shapes {shapes} along axis {axis}: {e}"
+        ) from None
 
 
 def stack(tensors: Sequence[ArrayLike], axis: int = 0) -> Tensor:
@@ -265,5 +267,5 @@ def stack(tensors: Sequence[ArrayLike], axis: int = 0) -> Tensor:
     ax = axis if axis >= 0 else axis + len(shape) + 1
     if not 0 <= ax <= len(shape):
         raise ShapeError(f"stack: axis {axis} is out of range for {len(shape) + 1} dimensions")
-    new = shape[:ax] + (1,) + shape[ax:]
+    new = (*shape[:ax], 1, *shape[ax:])
     return concatenate([reshape(t, new) for t in ts], axis=ax)
