@@ -32,6 +32,7 @@ __all__ = [
     "grad",
     "is_grad_enabled",
     "no_grad",
+    "release_graph",
     "scope",
     "set_grad_enabled",
 ]
@@ -242,10 +243,24 @@ def _toposort(roots: Sequence[Tensor]) -> list[Tensor]:
 def _freed_error(t: Tensor) -> GraphError:
     name = t._ctx.name if t._ctx is not None else "?"
     return GraphError(
-        f"Trying to backward through the graph a second time (through '{name}'): its saved "
-        "values were freed by the first backward(). Pass retain_graph=True to the first "
-        "backward() to keep them, or compute the forward pass again."
+        f"Trying to backward through a graph that has been freed (at '{name}'): a first "
+        "backward() frees the values the graph saved, unless it is given retain_graph=True "
+        "(and a book-style network frees the graph of its previous forward pass when it runs "
+        "a new one). Compute the forward pass again, or pass retain_graph=True."
     )
+
+
+def release_graph(*tensors: Tensor) -> None:
+    """Free the graph behind ``tensors`` now, as a backward pass without retain_graph would.
+
+    The tensors keep their values but can no longer be backpropagated through (that raises
+    a :class:`GraphError`). The book's networks call it on their previous forward pass, so
+    that keeping old losses in a list (as the book's training loop does) keeps numbers,
+    not whole graphs with their mini-batches.
+    """
+    for t in _toposort(tensors):
+        if t._ctx is not None:
+            t._ctx._release()
 
 
 def _run_backward(
