@@ -84,12 +84,12 @@ def _normalize_axis(op: str, t: Tensor, axis: Axis) -> tuple[int, ...] | None:
     out = []
     for a in axes:
         a = int(a)
-        if not -nd <= a < nd or (nd == 0 and a not in (0, -1)):
+        if not -nd <= a < nd:
             raise ShapeError(f"{op}: axis {a} is out of range for a tensor of shape {t.shape}")
-        out.append(a % nd if nd else 0)
+        out.append(a % nd)
     if len(set(out)) != len(out):
         raise ShapeError(f"{op}: repeated axis in {axis}")
-    return tuple(sorted(out)) if nd else None
+    return tuple(sorted(out))
 
 
 def sum(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
