@@ -189,7 +189,13 @@ class Function:
     def apply(cls, *inputs: Tensor, **attrs: Any) -> Tensor:
         """Run the op on Tensors, recording a graph node when any input requires grad."""
         fn = cls.__new__(cls)
-        out = _Tensor._wrap(fn.forward(*[t.data for t in inputs], **attrs))
+        try:
+            out = _Tensor._wrap(fn.forward(*[t.data for t in inputs], **attrs))
+        except ValueError as e:  # numpy's shape complaints, made to name the op and shapes
+            if isinstance(e, ShapeError):
+                raise
+            shapes = " and ".join(str(t.shape) for t in inputs)
+            raise ShapeError(f"{cls.name}: {e} (input shapes {shapes})") from e
         if _state.grad_enabled:
             needs = tuple([t._requires_grad for t in inputs])
             if True in needs:
@@ -282,9 +288,9 @@ def _run_backward(
         grads[k] = g if k not in grads else grads[k] + g
     wanted_ids = None if wanted is None else {id(w) for w in wanted}
     result: dict[int, Tensor] = {}
-    # Arrays already handed to a leaf's .grad in this pass: a second leaf getting the same
-    # array (say both inputs of `a + b`) gets a copy, so no two gradients share memory.
-    handed_out: set[int] = set()
+    # Arrays a leaf's .grad must not take as they are: the seeds (the caller's arrays), and
+    # those already handed to a leaf in this pass (both inputs of `a + b` get the same one).
+    handed_out: set[int] = {id(g.data) for g in grad_outputs}
     with set_grad_enabled(create_graph):
         for t in reversed(order):
             k = id(t)
