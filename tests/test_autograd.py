@@ -161,7 +161,7 @@ def test_backward_on_tensor_without_graph_is_a_clear_error():
 
 
 def test_integer_tensors_cannot_require_grad():
-    with pytest.raises(DTypeError, match="only floating-point tensors.*int64"):
+    with pytest.raises(DTypeError, match=r"only floating-point tensors.*int64"):
         Tensor([1, 2], requires_grad=True)
     t = Tensor([1, 2])
     with pytest.raises(DTypeError, match="bool"):
@@ -204,7 +204,7 @@ def test_functional_grad_of_intermediate_and_unused():
     gh, gu = tf.grad(y, [h, unused], retain_graph=True, allow_unused=True)
     np.testing.assert_allclose(gh.data, 2 * h.data)
     assert gu is None
-    with pytest.raises(GraphError, match="input 1 .* is not used"):
+    with pytest.raises(GraphError, match=r"input 1 .* is not used"):
         tf.grad(y, [h, unused])
 
 
