@@ -23,6 +23,8 @@ What is measured (all on float64; ``--quick`` shrinks every size)
        runs the same loop as a baseline.  A ratio near 1.00 means no per-step leak.
 
 Reading the output
+    Everything runs with Python's cyclic GC on, as in real use; ``--gc-off`` turns it off for
+    [1]-[3] so its share (large when a graph has ~10^5 live nodes) can be read off.
     µs/op columns are medians over ``--repeats`` chains; the large-graph tables use the best
     of a few runs (the machine is shared; the minimum is the least disturbed run).
 
@@ -387,6 +389,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--rss-steps", type=int, default=None, help="training steps in [4] (10000)")
     ap.add_argument("--rss-first", type=int, default=None, help="first RSS mark (1000)")
     ap.add_argument("--rss-batch", type=int, default=100)
+    ap.add_argument(
+        "--gc-off",
+        action="store_true",
+        help="disable the cyclic GC while timing [1]-[3] (tells GC cost from the walk's)",
+    )
     ap.add_argument("--rss-child", choices=("tinygrad_fish", "book"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     q = args.quick
@@ -410,14 +417,17 @@ def main(argv: list[str] | None = None) -> int:
     print("== bench_engine: autograd overheads of tinygrad_fish ==")
     print(
         f"python {platform.python_version()}, numpy {np.__version__}, "
-        f"recursion limit {sys.getrecursionlimit()}"
+        f"recursion limit {sys.getrecursionlimit()}, cyclic GC {'off' if args.gc_off else 'on'}"
     )
+    if args.gc_off:
+        gc.disable()
     if "ops" in args.sections:
         section_ops(Tensor, args.ops_n, args.repeats)
     if "chain" in args.sections:
         section_chain(Tensor, args.big_sizes, args.big_runs)
     if "tree" in args.sections:
         section_tree(Tensor, args.big_sizes, args.big_runs)
+    gc.enable()
     if "rss" in args.sections:
         section_rss(args.rss_steps, args.rss_first, args.rss_batch)
     return 0
