@@ -190,12 +190,19 @@ class Function:
         """Run the op on Tensors, recording a graph node when any input requires grad."""
         fn = cls.__new__(cls)
         try:
-            out = _Tensor._wrap(fn.forward(*[t.data for t in inputs], **attrs))
+            data = fn.forward(*[t.data for t in inputs], **attrs)
         except ValueError as e:  # numpy's shape complaints, made to name the op and shapes
             if isinstance(e, ShapeError):
                 raise
             shapes = " and ".join(str(t.shape) for t in inputs)
             raise ShapeError(f"{cls.name}: {e} (input shapes {shapes})") from e
+        # Tensor._wrap, inlined: this is the hottest path of the engine.
+        out = _new_tensor(_Tensor)
+        out.data = data if type(data) is np.ndarray else np.asarray(data)
+        out.grad = None
+        out.name = None
+        out._ctx = None
+        out._requires_grad = False
         if _state.grad_enabled:
             needs = tuple([t._requires_grad for t in inputs])
             if True in needs:
@@ -228,22 +235,34 @@ def _toposort(roots: Sequence[Tensor]) -> list[Tensor]:
     """
     order: list[Tensor] = []
     seen: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(r, False) for r in reversed(roots)]
-    while stack:
-        t, done = stack.pop()
-        if done:
-            order.append(t)
+    for root in roots:
+        if id(root) in seen:
             continue
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        stack.append((t, True))
-        fn = t._ctx
-        if fn is not None and fn.inputs is not None:
-            for inp in fn.inputs:
+        seen.add(id(root))
+        # Each stack entry holds a tensor and an iterator over its remaining inputs; a tensor
+        # is emitted when its iterator runs out, i.e. after all of its inputs.
+        stack = [(root, _inputs_of(root))]
+        while stack:
+            t, rest = stack[-1]
+            for inp in rest:
                 if inp._requires_grad and id(inp) not in seen:
-                    stack.append((inp, False))
+                    seen.add(id(inp))
+                    stack.append((inp, _inputs_of(inp)))
+                    break
+            else:
+                stack.pop()
+                order.append(t)
     return order
+
+
+_NO_INPUTS: tuple[Tensor, ...] = ()
+
+
+def _inputs_of(t: Tensor) -> Iterator[Tensor]:
+    fn = t._ctx
+    if fn is None or fn.inputs is None:
+        return iter(_NO_INPUTS)
+    return iter(fn.inputs)
 
 
 def _freed_error(t: Tensor) -> GraphError:
@@ -316,7 +335,7 @@ def _run_backward(
             for inp, ig in zip(inputs, in_grads, strict=True):
                 if ig is None or not inp._requires_grad:
                     continue
-                if ig.shape != inp.shape:
+                if ig.data.shape != inp.data.shape:
                     raise ShapeError(
                         f"{fn.name}.backward returned a gradient of shape {ig.shape} for an "
                         f"input of shape {inp.shape}"
@@ -474,3 +493,5 @@ def _check_differentiable_dtype(dtype: np.dtype[Any]) -> None:
 
 
 from .tensor import Tensor as _Tensor  # noqa: E402  (tensor.py imports this module)
+
+_new_tensor = object.__new__

@@ -14,7 +14,7 @@ import numpy.typing as npt
 
 from ..autograd import Function
 from ..tensor import ArrayLike, Tensor, as_tensor
-from .shape import sum_to
+from .shape import SumTo
 
 __all__ = [
     "abs", "add", "astype", "clip", "div", "exp", "log", "mul", "neg", "pow", "relu",
@@ -26,7 +26,7 @@ Array = npt.NDArray[Any]
 
 def unbroadcast(g: Tensor, shape: tuple[int, ...]) -> Tensor:
     """Sum a gradient back to ``shape``, undoing numpy broadcasting (no-op if it fits)."""
-    return g if g.data.shape == shape else sum_to(g, shape)
+    return g if g.data.shape == shape else SumTo.apply(g, shape=shape)
 
 
 # --- arithmetic ------------------------------------------------------------------------------

@@ -22,20 +22,36 @@ class MatMul(Function):
     """``a @ b`` for operands of 2 or more dimensions (batch axes broadcast).
 
     For 2-D operands it calls ``np.dot``, which is much faster than ``np.matmul`` for the
-    thin products of small batches (``x.T @ g`` with one row).
+    thin products of small batches (``x.T @ g`` with one row), and it can take either operand
+    transposed (attributes ``transpose_a``, ``transpose_b``): the backward pass multiplies by
+    transposes without recording separate transpose nodes.
     """
 
-    def forward(self, a: Array, b: Array) -> Array:
+    def forward(
+        self, a: Array, b: Array, transpose_a: bool = False, transpose_b: bool = False
+    ) -> Array:
         if a.ndim == 2 and b.ndim == 2:
-            return np.dot(a, b)
+            return np.dot(a.T if transpose_a else a, b.T if transpose_b else b)
         return np.matmul(a, b)
 
     def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
         a, b = self.inputs  # type: ignore[misc]
+        need_a, need_b = self.needs_input_grad
         ga = gb = None
-        if self.needs_input_grad[0]:
+        if a.ndim == 2 and b.ndim == 2:
+            # out = A @ B with A = a or a.T, B = b or b.T; dA = g @ B.T, dB = A.T @ g.
+            ta = self.attrs.get("transpose_a", False)
+            tb = self.attrs.get("transpose_b", False)
+            if need_a:
+                ga = (MatMul.apply(b, g, transpose_a=tb, transpose_b=True) if ta
+                      else MatMul.apply(g, b, transpose_b=not tb))
+            if need_b:
+                gb = (MatMul.apply(g, a, transpose_a=True, transpose_b=ta) if tb
+                      else MatMul.apply(a, g, transpose_a=not ta))
+            return ga, gb
+        if need_a:
             ga = unbroadcast(g @ _mT(b), a.shape)
-        if self.needs_input_grad[1]:
+        if need_b:
             gb = unbroadcast(_mT(a) @ g, b.shape)
         return ga, gb
 

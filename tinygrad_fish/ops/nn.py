@@ -71,14 +71,15 @@ class SoftmaxCrossEntropy(Function):
         z = x - x.max(axis=1, keepdims=True)
         e = np.exp(z)
         s = e.sum(axis=1, keepdims=True)
-        logp = z - np.log(s)
-        if t.ndim == 1:
+        log_s = np.log(s)
+        if t.ndim == 1:  # class indices: -mean(z[i, t_i] - log s_i)
             self.target = np.zeros_like(x)
-            self.target[np.arange(n), t] = 1
-            loss = -logp[np.arange(n), t].sum()
-        else:
+            rows = np.arange(n)
+            self.target[rows, t] = 1
+            loss = log_s.sum() - z[rows, t].sum()
+        else:  # probabilities: -mean(sum_j t_ij (z_ij - log s_i))
             self.target = t
-            loss = -(t * logp).sum()
+            loss = -(t * (z - log_s)).sum()
         e /= s
         self.probs = e
         return np.asarray(loss / n, dtype=x.dtype)

@@ -27,6 +27,8 @@ Array = npt.NDArray[Any]
 def _sum_to_array(x: Array, shape: tuple[int, ...]) -> Array:
     """Sum ``x`` over the axes that broadcasting added or stretched to reach ``shape``."""
     lead = x.ndim - len(shape)
+    if lead == 1 and x.shape[1:] == shape:  # the common case: a bias over a batch
+        return x.sum(axis=0)
     axes = tuple(range(lead)) + tuple(
         i + lead for i, n in enumerate(shape) if n == 1 and x.shape[i + lead] != 1
     )
