@@ -1,0 +1,70 @@
+"""Draw the pictures in docs/images/: the book's two-layer net and the derivatives of tanh.
+
+Run from the repository root (needs the Graphviz ``dot`` program, e.g. ``apt-get install
+graphviz``)::
+
+    python examples/draw_graphs.py [OUT_DIR]
+
+It writes:
+
+* ``two_layer_net_forward.{svg,png}``: the loss graph of TwoLayerNet (784-50-10) on a
+  mini-batch of 100, each layer boxed as in the book's figures.
+* ``two_layer_net_backward.{svg,png}``: the walk ``loss.backward()`` does through it, with the
+  shape of every gradient on the edges.
+* ``two_layer_net_collapsed.{svg,png}``: the same forward graph, one node per layer.
+* ``tanh_0.{svg,png}`` ... ``tanh_3.{svg,png}``: ``y = tanh(x)`` and the graphs that compute its
+  first, second and third derivatives. As in DeZero, each derivative is obtained by
+  ``backward(create_graph=True)`` on the previous one, so it is a graph itself and can be
+  differentiated again; each picture is bigger than the last.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from tinygrad_fish import Tensor
+from tinygrad_fish.viz import draw_graph, render_book_graph, render_graph
+
+OUT = Path(__file__).resolve().parent.parent / "docs" / "images"
+SUFFIXES = (".svg", ".png")
+
+
+def draw_two_layer_net(out: Path) -> list[Path]:
+    """The book's network: forward, backward and collapsed views."""
+    written = []
+    for suffix in SUFFIXES:
+        written.append(render_book_graph(out / f"two_layer_net_forward{suffix}"))
+        written.append(render_book_graph(out / f"two_layer_net_backward{suffix}", backward=True))
+        written.append(render_book_graph(out / f"two_layer_net_collapsed{suffix}", collapse=True))
+    return written
+
+
+def draw_tanh_derivatives(out: Path, orders: int = 3) -> list[Path]:
+    """y = tanh(x), then its derivatives by repeated backward(create_graph=True)."""
+    x = Tensor(1.0, requires_grad=True, name="x")
+    y = x.tanh()
+    y.name = "y"
+    written = [render_graph(draw_graph(y, rankdir="LR"), out / f"tanh_0{s}") for s in SUFFIXES]
+    g = y
+    for order in range(1, orders + 1):
+        x.grad = None  # DeZero's cleargrad: each derivative starts from scratch
+        g.backward(create_graph=True)
+        assert x.grad is not None
+        g = x.grad
+        g.name = "gx" if order == 1 else f"gx{order}"
+        dot = draw_graph(g)
+        written += [render_graph(dot, out / f"tanh_{order}{s}") for s in SUFFIXES]
+    return written
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Write every picture into ``argv[0]`` (default: docs/images/)."""
+    args = sys.argv[1:] if argv is None else argv
+    out = Path(args[0]) if args else OUT
+    for path in [*draw_two_layer_net(out), *draw_tanh_derivatives(out)]:
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
