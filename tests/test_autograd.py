@@ -323,3 +323,62 @@ def test_random_expression_graphs_with_shared_subexpressions(data, n_leaves, n_o
         return sum(nodes[n_leaves:], nodes[-1] * 0.0)
 
     assert_grad_matches(f, *leaves)
+
+
+# --- in-place changes and anomalies ----------------------------------------------------------
+def test_inplace_change_of_a_saved_input_is_detected():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    z = y.exp()  # exp's backward uses its output; mul's uses its inputs
+    with tf.no_grad():
+        y += 1
+    with pytest.raises(GraphError, match=r"exp: input 0 \(shape \(2,\)\) was modified in place"):
+        z.sum().backward()
+
+
+def test_inplace_change_of_a_constant_is_detected():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    c = Tensor([3.0, 4.0])
+    z = (x * c).sum()
+    c += 1  # allowed: c does not require grad
+    with pytest.raises(GraphError, match=r"mul: input 1 .* modified in place"):
+        z.backward()
+
+
+def test_inplace_change_of_a_saved_output_is_detected():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x.tanh()
+    with tf.no_grad():
+        y *= 2
+    with pytest.raises(GraphError, match=r"tanh: its output .* modified in place"):
+        y.sum().backward()
+
+
+def test_inplace_change_after_backward_is_fine():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()
+    with tf.no_grad():
+        x -= 0.1 * x.grad
+    np.testing.assert_allclose(x.data, [0.8, 1.6])
+
+
+def test_detect_anomaly_names_the_op_and_the_user_line_forward():
+    expected = r"log produced nan .* at .*test_autograd.py:\d+"
+    with tf.detect_anomaly(), np.errstate(all="ignore"), pytest.raises(
+        tf.AnomalyError, match=expected
+    ):
+        Tensor([-1.0]).log()
+
+
+def test_detect_anomaly_names_the_op_and_the_user_line_backward():
+    x = Tensor([0.0, 1.0], requires_grad=True)
+    with tf.detect_anomaly(), np.errstate(all="ignore"):
+        y = x.sqrt().sum()
+        with pytest.raises(tf.AnomalyError,
+                           match=r"sqrt backward produced inf .*created at .*test_autograd.py"):
+            y.backward()
+
+
+def test_without_detect_anomaly_nan_flows_silently_as_in_numpy():
+    with np.errstate(all="ignore"):
+        assert np.isnan(Tensor([-1.0]).log().item())

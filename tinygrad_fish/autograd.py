@@ -13,14 +13,16 @@ the gradients that reach a tensor from several paths before passing them on.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
+import traceback
 import weakref
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from .errors import DTypeError, GraphError, ShapeError
+from .errors import AnomalyError, DTypeError, GraphError, ShapeError
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Function",
     "backward",
+    "detect_anomaly",
     "enable_grad",
     "grad",
     "is_grad_enabled",
@@ -44,6 +47,8 @@ class _State(threading.local):
     def __init__(self) -> None:
         self.grad_enabled: bool = True
         self.scope: tuple[str, ...] = ()
+        self.anomaly: bool = False
+        self.backward_of: Function | None = None  # the node whose backward is running
 
 
 _state = _State()
@@ -93,6 +98,51 @@ class enable_grad(set_grad_enabled):
 
     def __init__(self) -> None:
         super().__init__(True)
+
+
+class detect_anomaly(contextlib.ContextDecorator):
+    """Context manager and decorator: stop at the first NaN or inf, forward or backward.
+
+    Inside it, every op checks its output, and every node's backward checks the gradients
+    it returns; the first non-finite value raises :class:`~tinygrad_fish.errors.AnomalyError`
+    naming the op and the line of *your* code that created it. Each op also remembers where
+    it was created, so it is slower: use it to hunt a NaN, not to train.
+
+    >>> import tinygrad_fish as tf
+    >>> x = tf.Tensor([0.0, 1.0], requires_grad=True)
+    >>> with tf.detect_anomaly():
+    ...     y = x.sqrt().sum()
+    ...     y.backward()                       # d sqrt / dx at 0 is inf
+    Traceback (most recent call last):
+    tinygrad_fish.errors.AnomalyError: sqrt backward produced inf ...
+    """
+
+    def __init__(self) -> None:
+        self._prev: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._prev.append(_state.anomaly)
+        _state.anomaly = True
+
+    def __exit__(self, *exc: object) -> None:
+        _state.anomaly = self._prev.pop()
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _user_frame() -> str:
+    """'file:line in function' of the innermost caller outside tinygrad_fish."""
+    for frame in reversed(traceback.extract_stack()):
+        if not os.path.abspath(frame.filename).startswith(_PACKAGE_DIR):
+            return f"{frame.filename}:{frame.lineno} in {frame.name}"
+    return "<unknown>"
+
+
+def _non_finite(a: np.ndarray[Any, Any]) -> str | None:
+    if a.dtype.kind not in "fc" or np.isfinite(a).all():
+        return None
+    return "nan" if np.isnan(a).any() else "inf"
 
 
 @contextlib.contextmanager
@@ -149,7 +199,10 @@ class Function:
         scope: the layer scopes active when the op was created, outermost first.
     """
 
-    __slots__ = ("__dict__", "_out", "attrs", "inputs", "needs_input_grad", "scope")
+    __slots__ = (
+        "__dict__", "_out", "attrs", "created_at", "inputs", "needs_input_grad", "scope",
+        "versions",
+    )
 
     #: Keep a weak reference to the output so ``backward`` can use it via ``self.output()``.
     save_output: ClassVar[bool] = False
@@ -160,6 +213,8 @@ class Function:
     needs_input_grad: tuple[bool, ...]
     attrs: dict[str, Any]
     scope: tuple[str, ...]
+    versions: tuple[int, ...]
+    created_at: str
     _out: weakref.ref[Tensor] | None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -203,14 +258,32 @@ class Function:
         out.name = None
         out._ctx = None
         out._requires_grad = False
+        out._version = 0
+        if _state.anomaly:
+            bad = _non_finite(out.data)
+            if bad is not None:
+                node = _state.backward_of
+                if node is not None:
+                    where = getattr(node, "created_at", None) or "outside detect_anomaly()"
+                    raise AnomalyError(
+                        f"{node.name} backward produced {bad} (in its {cls.name}, shape "
+                        f"{out.shape}); the {node.name} op was created at {where}"
+                    )
+                raise AnomalyError(
+                    f"{cls.name} produced {bad} in its forward output (shape {out.shape}), "
+                    f"at {_user_frame()}"
+                )
         if _state.grad_enabled:
             needs = tuple([t._requires_grad for t in inputs])
             if True in needs:
                 fn.inputs = inputs
                 fn.needs_input_grad = needs
+                fn.versions = tuple([t._version for t in inputs])
                 fn.attrs = attrs
                 fn.scope = _state.scope
                 fn._out = weakref.ref(out) if cls.save_output else None
+                if _state.anomaly:
+                    fn.created_at = _user_frame()
                 out._requires_grad = True
                 out._ctx = fn
         return out
@@ -275,6 +348,31 @@ def _freed_error(t: Tensor) -> GraphError:
     )
 
 
+def _modified_error(fn: Function, inputs: tuple[Tensor, ...], out: Tensor) -> GraphError:
+    changed = [i for i, (t, v) in enumerate(zip(inputs, fn.versions, strict=True))
+               if t._version != v]
+    what = (f"input {changed[0]} (shape {inputs[changed[0]].shape})" if changed
+            else f"its output (shape {out.shape})")
+    return GraphError(
+        f"{fn.name}: {what} was modified in place after the op used it, so its gradient "
+        "would be wrong. Do the in-place change after backward(), or on a copy "
+        "(x = x + y instead of x += y)."
+    )
+
+
+def _check_gradients(fn: Function, grads: tuple[Tensor | None, ...]) -> None:
+    for i, g in enumerate(grads):
+        if g is None:
+            continue
+        bad = _non_finite(g.data)
+        if bad is not None:
+            where = getattr(fn, "created_at", None) or "an op created outside detect_anomaly()"
+            raise AnomalyError(
+                f"{fn.name} backward produced {bad} in the gradient of input {i} "
+                f"(shape {g.shape}); the op was created at {where}"
+            )
+
+
 def release_graph(*tensors: Tensor) -> None:
     """Free the graph behind ``tensors`` now, as a backward pass without retain_graph would.
 
@@ -310,6 +408,7 @@ def _run_backward(
     # Arrays a leaf's .grad must not take as they are: the seeds (the caller's arrays), and
     # those already handed to a leaf in this pass (both inputs of `a + b` get the same one).
     handed_out: set[int] = {id(g.data) for g in grad_outputs}
+    anomaly = _state.anomaly
     with set_grad_enabled(create_graph):
         for t in reversed(order):
             k = id(t)
@@ -326,7 +425,19 @@ def _run_backward(
             inputs = fn.inputs
             if inputs is None:
                 raise _freed_error(t)
-            in_grads = fn.backward(g)
+            if fn.versions != tuple([i._version for i in inputs]) or (
+                fn.save_output and t._version
+            ):
+                raise _modified_error(fn, inputs, t)
+            if anomaly:
+                _state.backward_of = fn
+                try:
+                    in_grads = fn.backward(g)
+                finally:
+                    _state.backward_of = None
+                _check_gradients(fn, in_grads)
+            else:
+                in_grads = fn.backward(g)
             if len(in_grads) != len(inputs):
                 raise GraphError(
                     f"{fn.name}.backward returned {len(in_grads)} gradients for "

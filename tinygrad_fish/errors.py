@@ -9,6 +9,7 @@ shape, ``TypeError`` for a bad dtype, ``RuntimeError`` for a misuse of the graph
 from __future__ import annotations
 
 __all__ = [
+    "AnomalyError",
     "DTypeError",
     "DatasetError",
     "GradcheckError",
@@ -63,3 +64,8 @@ class GradcheckError(TinygradFishError, AssertionError):
         self.index = index
         self.analytic = analytic
         self.numerical = numerical
+
+
+class AnomalyError(TinygradFishError, FloatingPointError):
+    """Inside :func:`~tinygrad_fish.detect_anomaly`: an op produced NaN or inf, forward or
+    backward; the message names the op and where in your code it was created."""

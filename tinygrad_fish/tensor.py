@@ -48,13 +48,17 @@ class Tensor:
             [6., 8.]])
     """
 
-    __slots__ = ("__weakref__", "_ctx", "_requires_grad", "data", "grad", "name")
+    __slots__ = ("__weakref__", "_ctx", "_requires_grad", "_version", "data", "grad", "name")
 
     data: npt.NDArray[Any]
     grad: Tensor | None
     name: str | None
     _requires_grad: bool
     _ctx: autograd.Function | None
+    #: Bumped by every in-place op on this tensor; backward() compares it with the version
+    #: each graph node saw, so a value changed after it was used raises instead of silently
+    #: giving a wrong gradient.
+    _version: int
 
     def __init__(
         self,
@@ -79,6 +83,7 @@ class Tensor:
         self.name = name
         self._ctx = None
         self._requires_grad = False
+        self._version = 0
         if requires_grad:
             self.requires_grad = True
 
@@ -91,6 +96,7 @@ class Tensor:
         t.name = None
         t._ctx = None
         t._requires_grad = False
+        t._version = 0
         return t
 
     # -----------------------------------------------------------------------------------------
@@ -317,6 +323,7 @@ class Tensor:
             )
         o = other.data if isinstance(other, Tensor) else other
         d = self.data
+        self._version += 1
         if op == "+":
             d += o
         elif op == "-":
