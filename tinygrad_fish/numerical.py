@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .autograd import grad
+from .autograd import enable_grad, grad, no_grad
 from .errors import DTypeError, GradcheckError
 from .tensor import Tensor
 
@@ -27,6 +27,8 @@ def numerical_gradient(
     Every element of ``x`` in turn is set to ``x[i] + h`` then ``x[i] - h`` *in place*, ``f``
     is called (with ``x`` as its argument, which the book's ``lambda W: net.loss(x, t)``
     ignores, since the network reads the same array), and the value is restored afterwards.
+    ``f`` runs under :class:`~tinygrad_fish.no_grad` (only its value is needed); wrap its body
+    in :class:`~tinygrad_fish.enable_grad` if it differentiates something itself.
 
     Args:
         f: returns a scalar (a float, a 0-d array, or a one-element Tensor).
@@ -47,16 +49,17 @@ def numerical_gradient(
         )
     g = np.zeros_like(arr)
     it = np.nditer(arr, flags=["multi_index"], op_flags=["readwrite"])
-    while not it.finished:
-        idx = it.multi_index
-        tmp = arr[idx].copy()
-        arr[idx] = float(tmp) + h
-        fxh1 = float(f(x))
-        arr[idx] = float(tmp) - h
-        fxh2 = float(f(x))
-        g[idx] = (fxh1 - fxh2) / (2 * h)
-        arr[idx] = tmp
-        it.iternext()
+    with no_grad():  # only f's value is needed: record no graph
+        while not it.finished:
+            idx = it.multi_index
+            tmp = arr[idx].copy()
+            arr[idx] = float(tmp) + h
+            fxh1 = float(f(x))
+            arr[idx] = float(tmp) - h
+            fxh2 = float(f(x))
+            g[idx] = (fxh1 - fxh2) / (2 * h)
+            arr[idx] = tmp
+            it.iternext()
     return g
 
 
@@ -189,6 +192,7 @@ def gradgradcheck(
     rng = np.random.default_rng(seed + 1)
     us = [rng.uniform(0.5, 1.5, t.shape) * rng.choice([-1.0, 1.0], t.shape) for t in diff]
 
+    @enable_grad()  # differentiates inside numerical_gradient's no_grad
     def first_derivative(*_: Tensor) -> Tensor:
         gs = grad(f(), diff, create_graph=True, allow_unused=True)
         total: Tensor = Tensor(0.0)
