@@ -1,0 +1,316 @@
+"""Optimizers: the book's formulas exactly, both APIs, argument errors, and training."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import tinygrad_fish as tf
+from tinygrad_fish.errors import DTypeError, GraphError, ShapeError
+from tinygrad_fish.nn import MultiLayerNet, TwoLayerNet
+from tinygrad_fish.optim import (
+    OPTIMIZERS,
+    SGD,
+    AdaGrad,
+    Adam,
+    Momentum,
+    Nesterov,
+    Optimizer,
+    RMSprop,
+)
+
+
+# --- the book's common/optimizer.py, verbatim in substance: the oracle ------------------------
+class BookSGD:
+    def __init__(self, lr: float = 0.01) -> None:
+        self.lr = lr
+
+    def update(self, params: Any, grads: Any) -> None:
+        for key in params:
+            params[key] -= self.lr * grads[key]
+
+
+class BookMomentum:
+    def __init__(self, lr: float = 0.01, momentum: float = 0.9) -> None:
+        self.lr, self.momentum, self.v = lr, momentum, None
+
+    def update(self, params: Any, grads: Any) -> None:
+        if self.v is None:
+            self.v = {key: np.zeros_like(val) for key, val in params.items()}
+        for key in params:
+            self.v[key] = self.momentum * self.v[key] - self.lr * grads[key]
+            params[key] += self.v[key]
+
+
+class BookNesterov:
+    def __init__(self, lr: float = 0.01, momentum: float = 0.9) -> None:
+        self.lr, self.momentum, self.v = lr, momentum, None
+
+    def update(self, params: Any, grads: Any) -> None:
+        if self.v is None:
+            self.v = {key: np.zeros_like(val) for key, val in params.items()}
+        for key in params:
+            self.v[key] *= self.momentum
+            self.v[key] -= self.lr * grads[key]
+            params[key] += self.momentum * self.momentum * self.v[key]
+            params[key] -= (1 + self.momentum) * self.lr * grads[key]
+
+
+class BookAdaGrad:
+    def __init__(self, lr: float = 0.01) -> None:
+        self.lr, self.h = lr, None
+
+    def update(self, params: Any, grads: Any) -> None:
+        if self.h is None:
+            self.h = {key: np.zeros_like(val) for key, val in params.items()}
+        for key in params:
+            self.h[key] += grads[key] * grads[key]
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
+
+
+class BookRMSprop:
+    def __init__(self, lr: float = 0.01, decay_rate: float = 0.99) -> None:
+        self.lr, self.decay_rate, self.h = lr, decay_rate, None
+
+    def update(self, params: Any, grads: Any) -> None:
+        if self.h is None:
+            self.h = {key: np.zeros_like(val) for key, val in params.items()}
+        for key in params:
+            self.h[key] *= self.decay_rate
+            self.h[key] += (1 - self.decay_rate) * grads[key] * grads[key]
+            params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
+
+
+class BookAdam:
+    def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999) -> None:
+        self.lr, self.beta1, self.beta2 = lr, beta1, beta2
+        self.iter, self.m, self.v = 0, None, None
+
+    def update(self, params: Any, grads: Any) -> None:
+        if self.m is None:
+            self.m = {key: np.zeros_like(val) for key, val in params.items()}
+            self.v = {key: np.zeros_like(val) for key, val in params.items()}
+        self.iter += 1
+        lr_t = self.lr * np.sqrt(1.0 - self.beta2**self.iter) / (1.0 - self.beta1**self.iter)
+        for key in params:
+            self.m[key] += (1 - self.beta1) * (grads[key] - self.m[key])
+            self.v[key] += (1 - self.beta2) * (grads[key] ** 2 - self.v[key])
+            params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
+
+
+CASES: list[tuple[type[Optimizer], type, dict[str, float]]] = [
+    (SGD, BookSGD, {"lr": 0.1}),
+    (Momentum, BookMomentum, {"lr": 0.1, "momentum": 0.8}),
+    (Nesterov, BookNesterov, {"lr": 0.1, "momentum": 0.8}),
+    (AdaGrad, BookAdaGrad, {"lr": 0.1}),
+    (RMSprop, BookRMSprop, {"lr": 0.1, "decay_rate": 0.9}),
+    (Adam, BookAdam, {"lr": 0.1, "beta1": 0.8, "beta2": 0.99}),
+]
+IDS = [c[0].__name__ for c in CASES]
+
+P0 = np.array([1.0, -2.0])
+G0 = np.array([0.5, 0.25])
+#: One update of P0 with gradient G0, worked out by hand from each formula.
+HAND = {
+    "SGD": P0 - 0.1 * G0,
+    "Momentum": P0 - 0.1 * G0,  # v = -lr g
+    "Nesterov": P0 + 0.64 * (-0.1 * G0) - 1.8 * 0.1 * G0,
+    "AdaGrad": P0 - 0.1 * G0 / (np.abs(G0) + 1e-7),  # h = g^2
+    "RMSprop": P0 - 0.1 * G0 / (np.sqrt(0.1) * np.abs(G0) + 1e-7),  # h = 0.1 g^2
+    # m = 0.2 g, v = 0.01 g^2, lr_t = 0.1 sqrt(0.01) / 0.2 = 0.05
+    "Adam": P0 - 0.05 * (0.2 * G0) / (0.1 * np.abs(G0) + 1e-7),
+}
+
+
+def grads_sequence(n: int) -> list[dict[str, np.ndarray]]:
+    rng = np.random.default_rng(0)
+    return [{"W": rng.normal(size=(3, 2)), "b": rng.normal(size=2)} for _ in range(n)]
+
+
+# --- one update against a hand-computed value ------------------------------------------------
+@pytest.mark.parametrize(("cls", "book", "hyper"), CASES, ids=IDS)
+def test_one_update_by_hand_book_api(cls: type[Optimizer], book: type,
+                                     hyper: dict[str, float]) -> None:
+    params = {"p": P0.copy()}
+    arr = params["p"]
+    cls(**hyper).update(params, {"p": G0.copy()})  # type: ignore[arg-type]
+    assert params["p"] is arr  # in place
+    np.testing.assert_allclose(arr, HAND[cls.__name__], rtol=1e-12)
+
+
+@pytest.mark.parametrize(("cls", "book", "hyper"), CASES, ids=IDS)
+def test_one_update_by_hand_pytorch_api(cls: type[Optimizer], book: type,
+                                        hyper: dict[str, float]) -> None:
+    p = tf.Tensor(P0.copy(), requires_grad=True)
+    data = p.data
+    opt = cls([p], **hyper)  # type: ignore[arg-type]
+    p.grad = tf.Tensor(G0.copy())
+    opt.step()
+    assert p.data is data
+    np.testing.assert_allclose(p.data, HAND[cls.__name__], rtol=1e-12)
+
+
+# --- many updates: bit for bit the book's -----------------------------------------------------
+@pytest.mark.parametrize(("cls", "book", "hyper"), CASES, ids=IDS)
+def test_updates_equal_the_books_exactly(cls: type[Optimizer], book: type,
+                                         hyper: dict[str, float]) -> None:
+    rng = np.random.default_rng(1)
+    start = {"W": rng.normal(size=(3, 2)), "b": rng.normal(size=2)}
+    ours, theirs = {k: v.copy() for k, v in start.items()}, {k: v.copy() for k, v in start.items()}
+    tensors = {k: tf.Tensor(v.copy(), requires_grad=True) for k, v in start.items()}
+    opt, ref = cls(**hyper), book(**hyper)  # type: ignore[arg-type]
+    torch_style = cls(list(tensors.values()), **hyper)  # type: ignore[arg-type]
+    for g in grads_sequence(5):
+        opt.update(ours, g)
+        ref.update(theirs, g)
+        for k, t in tensors.items():
+            t.grad = tf.Tensor(g[k])
+        torch_style.step()
+    for k in start:
+        np.testing.assert_array_equal(ours[k], theirs[k])
+        np.testing.assert_array_equal(tensors[k].data, theirs[k])
+
+
+@pytest.mark.parametrize(("cls", "book", "hyper"), CASES, ids=IDS)
+def test_float32_parameters_stay_float32(cls: type[Optimizer], book: type,
+                                         hyper: dict[str, float]) -> None:
+    params = {"W": np.ones((2, 2), dtype=np.float32)}
+    opt = cls(**hyper)  # type: ignore[arg-type]
+    for _ in range(3):
+        opt.update(params, {"W": np.full((2, 2), 0.5, dtype=np.float32)})
+    assert params["W"].dtype == np.float32
+    for state in ("v", "h", "m"):
+        for arr in (getattr(opt, state, None) or {}).values():
+            assert arr.dtype == np.float32
+
+
+# --- constructors --------------------------------------------------------------------------
+def test_book_style_constructors() -> None:
+    assert SGD().lr == 0.01 and SGD(0.1).lr == 0.1 and SGD(lr=0.2).lr == 0.2
+    assert Momentum().momentum == 0.9 and Momentum(lr=0.05, momentum=0.5).momentum == 0.5
+    assert Adam().lr == 0.001 and Adam(lr=0.3, beta1=0.5).beta1 == 0.5
+    assert AdaGrad(1.5).lr == 1.5 and RMSprop(decay_rate=0.5).decay_rate == 0.5
+    assert Nesterov(0.1, momentum=0.5).momentum == 0.5
+    assert SGD(1).lr == 1.0
+    assert repr(Adam()) == "Adam(lr=0.001, beta1=0.9, beta2=0.999)"
+
+
+def test_optimizers_table() -> None:
+    assert list(OPTIMIZERS) == ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
+    assert OPTIMIZERS["adam"] is Adam
+    assert all(issubclass(c, Optimizer) for c in OPTIMIZERS.values())
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "match"),
+    [
+        (lambda: SGD(lr=-0.1), ValueError, r"lr must be in \[0.0, inf\]"),
+        (lambda: SGD(lr=float("nan")), ValueError, "lr"),
+        (lambda: SGD(lr="0.1"), TypeError, "lr must be a number"),
+        (lambda: SGD(lr=True), TypeError, "lr must be a number"),
+        (lambda: Momentum(0.01, 0.9), TypeError, r"by keyword, e\.g\. Momentum\(lr=0\.01"),
+        (lambda: Momentum(momentum=1.0), ValueError, "momentum"),
+        (lambda: Adam(beta2=1.5), ValueError, "beta2"),
+        (lambda: RMSprop(decay_rate=-1), ValueError, "decay_rate"),
+        (lambda: SGD([]), ValueError, "empty parameter list"),
+        (lambda: SGD({"W1": np.zeros(2)}), TypeError, r"update\(params, grads\)"),
+        (lambda: SGD(tf.Tensor([1.0], requires_grad=True)), TypeError, "single Tensor"),
+        (lambda: SGD([np.zeros(2)]), TypeError, "parameter 0 is a ndarray"),
+        (lambda: SGD([tf.Tensor([1, 2])]), DTypeError, "floating-point"),
+        (lambda: SGD(object()), TypeError, "iterable of Tensors"),
+    ],
+)
+def test_bad_arguments(make: Any, error: type[Exception], match: str) -> None:
+    with pytest.raises(error, match=match):
+        make()
+
+
+def test_duplicate_parameter_rejected() -> None:
+    p = tf.Tensor([1.0], requires_grad=True)
+    with pytest.raises(ValueError, match="appears twice"):
+        SGD([p, p])
+
+
+def test_update_errors() -> None:
+    opt = SGD(0.1)
+    with pytest.raises(KeyError, match="no gradient for parameter 'b'"):
+        opt.update({"W": np.zeros(2), "b": np.zeros(2)}, {"W": np.zeros(2)})
+    with pytest.raises(ShapeError, match=r"'W' has shape \(3,\).*\(2,\)"):
+        opt.update({"W": np.zeros(2)}, {"W": np.zeros(3)})
+    with pytest.raises(DTypeError, match="'W' must be a floating-point numpy array"):
+        opt.update({"W": np.zeros(2, dtype=np.int64)}, {"W": np.zeros(2)})
+    with pytest.raises(GraphError, match="book style"):
+        opt.step()
+    with pytest.raises(GraphError, match="book style"):
+        opt.zero_grad()
+
+
+def test_update_accepts_tensors_in_the_dicts() -> None:
+    p = tf.Tensor(np.ones(2), requires_grad=True)
+    SGD(0.5).update({"p": p}, {"p": tf.Tensor(np.ones(2))})
+    np.testing.assert_array_equal(p.data, [0.5, 0.5])
+
+
+def test_step_skips_parameters_without_grad_and_zero_grad_clears() -> None:
+    a = tf.Tensor(np.ones(2), requires_grad=True)
+    b = tf.Tensor(np.ones(2), requires_grad=True)
+    opt = Momentum([a, b], lr=0.5)
+    a.grad = tf.Tensor(np.ones(2))
+    opt.step()
+    np.testing.assert_array_equal(a.data, [0.5, 0.5])
+    np.testing.assert_array_equal(b.data, [1.0, 1.0])
+    opt.zero_grad()
+    assert a.grad is None and b.grad is None
+    opt.step()  # nothing to do
+    np.testing.assert_array_equal(a.data, [0.5, 0.5])
+
+
+def test_lr_can_change_between_updates() -> None:
+    params = {"p": np.zeros(1)}
+    opt = SGD(1.0)
+    opt.update(params, {"p": np.ones(1)})
+    opt.lr = 0.5
+    opt.update(params, {"p": np.ones(1)})
+    np.testing.assert_array_equal(params["p"], [-1.5])
+
+
+# --- training --------------------------------------------------------------------------------
+def toy_data() -> tuple[np.ndarray, np.ndarray]:
+    """Three well-separated Gaussian blobs in 4-D."""
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, 60)
+    centers = np.array([[2.0, 0, 0, 0], [0, 2.0, 0, 0], [0, 0, 2.0, 0]])
+    return centers[labels] + 0.5 * rng.normal(size=(60, 4)), labels
+
+
+LRS = {"sgd": 0.5, "momentum": 0.1, "nesterov": 0.1, "adagrad": 0.3, "rmsprop": 0.01,
+       "adam": 0.01}
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_each_optimizer_lowers_the_loss_book_api(name: str) -> None:
+    x, t = toy_data()
+    net = TwoLayerNet(4, 8, 3, weight_init_std=0.5, seed=0)
+    opt = OPTIMIZERS[name](lr=LRS[name])
+    first = float(net.loss(x, t).data)
+    for _ in range(30):
+        opt.update(net.params, net.gradient(x, t))
+    last = float(net.loss(x, t).data)
+    assert last < 0.5 * first, (first, last)
+    assert net.accuracy(x, t) > 0.9
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_each_optimizer_lowers_the_loss_pytorch_api(name: str) -> None:
+    x, t = toy_data()
+    net = MultiLayerNet(4, [8], 3, seed=0)
+    opt = OPTIMIZERS[name](net.parameters(), lr=LRS[name])
+    first = float(net.loss(x, t).data)
+    for _ in range(30):
+        opt.zero_grad()
+        net.loss(x, t).backward()
+        opt.step()
+    last = float(net.loss(x, t).data)
+    assert last < 0.5 * first, (first, last)

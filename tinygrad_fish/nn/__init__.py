@@ -1,0 +1,31 @@
+"""The book's layers and networks, built on the engine (no hand-written backward).
+
+- :class:`Module`: the base class (parameters, buffers, submodules, ``train``/``eval``,
+  ``state_dict``/``load_state_dict``, ``zero_grad``).
+- Layers (``common/layers.py``): :class:`Affine`, :class:`Relu`, :class:`Sigmoid`,
+  :class:`SoftmaxWithLoss`, :class:`Dropout`, :class:`BatchNormalization`.
+- Networks: :class:`TwoLayerNet` (ch05), :class:`MultiLayerNet` (ch06, with the extend
+  options).
+- :mod:`.functional`: the activations and losses as functions.
+"""
+
+from __future__ import annotations
+
+from . import functional
+from .layers import Affine, BatchNormalization, Dropout, Relu, Sigmoid, SoftmaxWithLoss
+from .module import IncompatibleKeys, Module
+from .networks import MultiLayerNet, TwoLayerNet
+
+__all__ = [
+    "Affine",
+    "BatchNormalization",
+    "Dropout",
+    "IncompatibleKeys",
+    "Module",
+    "MultiLayerNet",
+    "Relu",
+    "Sigmoid",
+    "SoftmaxWithLoss",
+    "TwoLayerNet",
+    "functional",
+]

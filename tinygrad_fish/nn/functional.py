@@ -1,0 +1,38 @@
+"""Functional forms of the activations and losses (thin re-exports of the engine's ops).
+
+``F.relu(x)``, ``F.sigmoid(x)``, ``F.tanh(x)``, ``F.softmax(x, axis)``,
+``F.log_softmax(x, axis)``: any shape in, the same shape out. ``F.cross_entropy(logits, t)``:
+logits (N, C), labels (N,) class indices or (N, C) one-hot; a 0-d Tensor, the batch mean
+(the book's SoftmaxWithLoss). ``F.dropout`` applies the book's Dropout once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..ops import cross_entropy, log_softmax, relu, sigmoid, softmax, tanh
+from ..tensor import ArrayLike, Tensor, as_tensor
+
+__all__ = ["cross_entropy", "dropout", "log_softmax", "relu", "sigmoid", "softmax", "tanh"]
+
+
+def dropout(
+    x: ArrayLike,
+    dropout_ratio: float = 0.5,
+    training: bool = True,
+    rng: np.random.Generator | None = None,
+) -> Tensor:
+    """The book's Dropout as a function: in training ``x * (u > dropout_ratio)`` for uniform
+    random ``u`` of x's shape (``np.random.rand``, or ``rng``); else
+    ``x * (1 - dropout_ratio)``. Same shape out.
+
+    Raises:
+        ValueError: ``dropout_ratio`` outside [0, 1).
+    """
+    if not 0.0 <= float(dropout_ratio) < 1.0:
+        raise ValueError(f"dropout: dropout_ratio must be in [0, 1), got {dropout_ratio}")
+    t = as_tensor(x)
+    if training:
+        u = np.random.rand(*t.shape) if rng is None else rng.random(t.shape)
+        return t * (u > dropout_ratio)
+    return t * (1.0 - float(dropout_ratio))

@@ -1,0 +1,258 @@
+"""The book's layers (``common/layers.py``), built from Tensor ops: no ``backward`` anywhere.
+
+Each layer keeps the book's constructor and its ``forward`` method; the engine records the
+ops of the forward pass and ``loss.backward()`` computes every gradient from them. Calling a
+layer's ``backward(dout)`` raises an error that says so.
+
+Each layer runs its forward inside ``tinygrad_fish.scope(layer.name)``, so a graph drawing
+boxes the ops of "Affine1", "Relu1", ... as the book's figures do.
+
+Shapes: N is the batch size, D the input features, M the output features.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..autograd import scope
+from ..errors import DTypeError, ShapeError
+from ..ops import cross_entropy, relu, sigmoid
+from ..tensor import ArrayLike, Tensor, as_tensor
+from .module import Module
+
+__all__ = [
+    "Affine",
+    "BatchNormalization",
+    "Dropout",
+    "Relu",
+    "Sigmoid",
+    "SoftmaxWithLoss",
+]
+
+Array = npt.NDArray[Any]
+
+
+def _as_parameter(value: ArrayLike, name: str, what: str) -> Tensor:
+    """A Tensor parameter: a Tensor is used as it is; a numpy float array is wrapped without
+    copying (so in-place edits of the array reach the layer) and made to require grad."""
+    if isinstance(value, Tensor):
+        return value
+    if not isinstance(value, np.ndarray):
+        value = np.asarray(value, dtype=np.float64)
+    if value.dtype.kind != "f":
+        raise DTypeError(
+            f"{what}: the parameter {name} must be a floating-point array, got dtype "
+            f"{value.dtype}"
+        )
+    return Tensor(value, requires_grad=True, name=name)
+
+
+class Affine(Module):
+    """Fully connected layer: ``out = x @ W + b``.
+
+    Args:
+        W: weights, shape (D, M): a numpy array (wrapped without copying, so the caller's
+            array and the layer stay linked) or a Tensor.
+        b: bias, shape (M,), likewise.
+        name: the layer's name (its graph scope), e.g. ``"Affine1"``.
+
+    Forward: ``x`` of shape (N, D), or (N, d1, d2, ...) with d1*d2*... = D (reshaped to
+    (N, D) first, as the book's Affine does) -> (N, M); a single sample (D,) -> (M,).
+
+    Attributes:
+        W, b: the parameter Tensors (``W.data`` is the array given).
+    """
+
+    W: Tensor
+    b: Tensor
+
+    def __init__(self, W: ArrayLike, b: ArrayLike, name: str | None = None) -> None:
+        super().__init__(name)
+        w = _as_parameter(W, "W", "Affine")
+        bias = _as_parameter(b, "b", "Affine")
+        if w.ndim != 2 or bias.ndim != 1 or bias.shape[0] != w.shape[1]:
+            raise ShapeError(
+                f"Affine: W must have shape (D, M) and b shape (M,); got W {w.shape} and "
+                f"b {bias.shape}"
+            )
+        self.register_parameter("W", w)
+        self.register_parameter("b", bias)
+
+    def forward(self, x: ArrayLike) -> Tensor:
+        """``x @ W + b``; ``x`` (N, d1, d2, ...) is flattened to (N, D) first. Returns (N, M)."""
+        h = as_tensor(x)
+        with scope(self.name):
+            if h.ndim > 2:
+                h = h.reshape(h.shape[0], -1)
+            return h @ self.W + self.b
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.W.shape[0]}, out_features={self.W.shape[1]}"
+
+
+class Relu(Module):
+    """``max(x, 0)`` elementwise; any shape in, the same shape out."""
+
+    def forward(self, x: ArrayLike) -> Tensor:
+        """ReLU of ``x`` (same shape)."""
+        with scope(self.name):
+            return relu(x)
+
+
+class Sigmoid(Module):
+    """``1 / (1 + exp(-x))`` elementwise; any shape in, the same shape out."""
+
+    def forward(self, x: ArrayLike) -> Tensor:
+        """Sigmoid of ``x`` (same shape)."""
+        with scope(self.name):
+            return sigmoid(x)
+
+
+class SoftmaxWithLoss(Module):
+    """Softmax then cross-entropy, averaged over the batch (fused and stable).
+
+    ``forward(x, t)``: scores ``x`` (N, C) and labels ``t``: class indices (N,) or one-hot
+    rows (N, C) (the book's ``one_hot_label=True``). Returns the loss, a 0-d Tensor in the
+    graph: call ``.backward()`` on it.
+    """
+
+    def forward(self, x: ArrayLike, t: ArrayLike) -> Tensor:
+        """The mean cross-entropy of ``softmax(x)`` against ``t`` (a 0-d Tensor)."""
+        with scope(self.name):
+            return cross_entropy(x, t)
+
+
+def _train_flag(layer: Module, train_flg: bool | None) -> bool:
+    return layer.training if train_flg is None else bool(train_flg)
+
+
+class Dropout(Module):
+    """The book's Dropout: zero each input with probability ``dropout_ratio`` in training;
+    scale by ``1 - dropout_ratio`` in evaluation (so expected values match).
+
+    Args:
+        dropout_ratio: the probability of dropping, in [0, 1).
+        rng: a numpy Generator for the masks; by default the global ``np.random.rand``, as
+            the book (so ``np.random.seed`` makes runs repeatable).
+        name: the layer's name.
+
+    Forward: any shape in, the same shape out. ``train_flg`` (the book's argument) overrides
+    the module's mode: None (the default) means ``self.training``.
+    """
+
+    def __init__(
+        self,
+        dropout_ratio: float = 0.5,
+        *,
+        rng: np.random.Generator | None = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(name)
+        if not 0.0 <= float(dropout_ratio) < 1.0:
+            raise ValueError(f"Dropout: dropout_ratio must be in [0, 1), got {dropout_ratio}")
+        self.dropout_ratio = float(dropout_ratio)
+        self.rng = rng
+
+    def forward(self, x: ArrayLike, train_flg: bool | None = None) -> Tensor:
+        """Training: ``x * mask`` for a fresh random 0/1 mask; evaluation:
+        ``x * (1 - dropout_ratio)``."""
+        h = as_tensor(x)
+        with scope(self.name):
+            if _train_flag(self, train_flg):
+                u = np.random.rand(*h.shape) if self.rng is None else self.rng.random(h.shape)
+                return h * (u > self.dropout_ratio)
+            return h * (1.0 - self.dropout_ratio)
+
+    def extra_repr(self) -> str:
+        return f"dropout_ratio={self.dropout_ratio}"
+
+
+class BatchNormalization(Module):
+    """The book's batch normalization, over the batch axis.
+
+    Training: ``xn = (x - mean) / sqrt(var + 1e-6)`` with the batch's mean and (biased)
+    variance per feature, then ``gamma * xn + beta``; the running statistics are updated as
+    ``running = momentum * running + (1 - momentum) * batch_stat`` in place, outside the
+    graph. Evaluation: the same with the running statistics.
+
+    Args:
+        gamma: scale, shape (D,): numpy array (wrapped without copying) or Tensor.
+        beta: shift, shape (D,), likewise.
+        momentum: weight of the old running statistics.
+        running_mean, running_var: initial running statistics, shape (D,) (default zeros,
+            as the book's first forward makes them); kept as buffers, updated in place.
+        name: the layer's name.
+
+    Forward: ``x`` of shape (N, D), or (N, C, H, W) with C*H*W = D (flattened per sample
+    and reshaped back, as the book does). ``train_flg`` overrides the module's mode: None
+    (the default) means ``self.training``.
+    """
+
+    gamma: Tensor
+    beta: Tensor
+    running_mean: Array
+    running_var: Array
+
+    eps = 10e-7  # the book's constant (1e-6)
+
+    def __init__(
+        self,
+        gamma: ArrayLike,
+        beta: ArrayLike,
+        momentum: float = 0.9,
+        running_mean: Array | None = None,
+        running_var: Array | None = None,
+        *,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(name)
+        g = _as_parameter(gamma, "gamma", "BatchNormalization")
+        b = _as_parameter(beta, "beta", "BatchNormalization")
+        if g.ndim != 1 or b.shape != g.shape:
+            raise ShapeError(
+                f"BatchNormalization: gamma and beta must both have shape (D,); got "
+                f"{g.shape} and {b.shape}"
+            )
+        self.register_parameter("gamma", g)
+        self.register_parameter("beta", b)
+        self.momentum = float(momentum)
+        for key, arr in (("running_mean", running_mean), ("running_var", running_var)):
+            if arr is None:
+                arr = np.zeros(g.shape, dtype=g.dtype)
+            elif not isinstance(arr, np.ndarray) or arr.shape != g.shape:
+                raise ShapeError(
+                    f"BatchNormalization: {key} must be a numpy array of shape {g.shape}, "
+                    f"got {getattr(arr, 'shape', type(arr).__name__)}"
+                )
+            self.register_buffer(key, arr)
+
+    def forward(self, x: ArrayLike, train_flg: bool | None = None) -> Tensor:
+        """Normalize ``x`` per feature, then scale by gamma and shift by beta (x's shape)."""
+        h = as_tensor(x)
+        input_shape = h.shape
+        with scope(self.name):
+            if h.ndim != 2:
+                h = h.reshape(h.shape[0], -1)
+            if _train_flag(self, train_flg):
+                mu = h.mean(axis=0)
+                xc = h - mu
+                var = (xc * xc).mean(axis=0)
+                std = (var + self.eps).sqrt()
+                xn = xc / std
+                m = self.momentum
+                rm, rv = self.running_mean, self.running_var
+                rm *= m
+                rm += (1 - m) * mu.data
+                rv *= m
+                rv += (1 - m) * var.data
+            else:
+                xc = h - self.running_mean
+                xn = xc / np.sqrt(self.running_var + self.eps)  # a fresh array: a constant
+            out = self.gamma * xn + self.beta
+            return out.reshape(input_shape) if out.shape != input_shape else out
+
+    def extra_repr(self) -> str:
+        return f"num_features={self.gamma.shape[0]}, momentum={self.momentum}"

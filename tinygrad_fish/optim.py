@@ -1,0 +1,412 @@
+"""Optimizers: the book's six (``common/optimizer.py``), with two ways to use each.
+
+The book's way, on a dict of numpy arrays (updated in place)::
+
+    optimizer = SGD(lr=0.1)                      # or SGD(0.1), Momentum(), Adam(lr=1e-3) ...
+    grads = network.gradient(x_batch, t_batch)
+    optimizer.update(network.params, grads)
+
+PyTorch's way, on parameter Tensors (their ``.data`` updated in place from their ``.grad``)::
+
+    optimizer = SGD(network.parameters(), lr=0.1)
+    optimizer.zero_grad()
+    network.loss(x_batch, t_batch).backward()
+    optimizer.step()                             # parameters whose .grad is None are skipped
+
+Both apply exactly the book's formulas (for a parameter ``p``, its gradient ``g``):
+
+- SGD: ``p -= lr * g``
+- Momentum: ``v = momentum * v - lr * g; p += v``
+- Nesterov: ``v = momentum * v - lr * g; p += momentum**2 * v - (1 + momentum) * lr * g``
+- AdaGrad: ``h += g * g; p -= lr * g / (sqrt(h) + 1e-7)``
+- RMSprop: ``h = decay_rate * h + (1 - decay_rate) * g * g; p -= lr * g / (sqrt(h) + 1e-7)``
+- Adam: ``m += (1 - beta1) * (g - m); v += (1 - beta2) * (g**2 - v);``
+  ``p -= lr_t * m / (sqrt(v) + 1e-7)`` with ``lr_t = lr * sqrt(1 - beta2**t) / (1 - beta1**t)``
+  and ``t`` the number of updates so far (counted per ``update``/``step`` call).
+
+State (``v``, ``h``, ``m``) is kept per key (book style) or per parameter (PyTorch style), in
+the parameter's dtype, created at the first update that sees it. Book-style constructors take
+``lr`` first: a number as the first positional argument is the learning rate (``SGD(0.1)``);
+pass the other hyperparameters by keyword then.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Iterable, Mapping, MutableMapping
+from numbers import Real
+from typing import Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+
+from .errors import DTypeError, GraphError, ShapeError
+from .tensor import Tensor
+
+__all__ = ["OPTIMIZERS", "SGD", "AdaGrad", "Adam", "Momentum", "Nesterov", "Optimizer", "RMSprop"]
+
+Array = npt.NDArray[Any]
+#: What the constructors' first argument may be: parameter Tensors (PyTorch style), the
+#: learning rate (book style), or None (book style, default learning rate).
+ParamsOrLr = Iterable[Tensor] | float | None
+
+
+def _number(cls: str, name: str, value: Any, lo: float, hi: float, hi_open: bool) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{cls}: {name} must be a number, got {value!r}")
+    v = float(value)
+    if not math.isfinite(v) or v < lo or v > hi or (hi_open and v == hi):
+        upper = f"{hi})" if hi_open else f"{hi}]"
+        raise ValueError(f"{cls}: {name} must be in [{lo}, {upper}, got {value!r}")
+    return v
+
+
+class Optimizer:
+    """Base class: argument handling, ``update`` (book) and ``step``/``zero_grad`` (PyTorch).
+
+    Subclasses implement :meth:`_update_array` for one parameter array and its gradient.
+
+    Attributes:
+        lr: the learning rate (may be changed between updates, e.g. for a schedule).
+        params: the parameter Tensors (PyTorch style), or None (book style).
+    """
+
+    default_lr: ClassVar[float] = 0.01
+
+    def __init__(self, params: ParamsOrLr = None, lr: float | None = None) -> None:
+        cls = type(self).__name__
+        tensors: list[Tensor] | None = None
+        if isinstance(params, Real) and not isinstance(params, bool):
+            if lr is not None:
+                raise TypeError(
+                    f"{cls}({params!r}, {lr!r}, ...): the first positional argument is the "
+                    "parameters (PyTorch style) or the learning rate (book style); after a "
+                    f"learning rate, pass the other hyperparameters by keyword, e.g. "
+                    f"{cls}(lr={params!r}, ...)"
+                )
+            lr = float(params)
+        elif params is not None:
+            tensors = self._check_params(params)
+        self.lr = _number(cls, "lr", self.default_lr if lr is None else lr, 0.0, math.inf, False)
+        self.params = tensors
+
+    def _check_params(self, params: Any) -> list[Tensor]:
+        cls = type(self).__name__
+        if isinstance(params, Tensor):
+            raise TypeError(
+                f"{cls}: params must be an iterable of Tensors, got a single Tensor; pass "
+                "[tensor] or net.parameters()"
+            )
+        if isinstance(params, Mapping):
+            raise TypeError(
+                f"{cls}: got a dict as params; the book's dict of arrays goes to "
+                f"update(params, grads) (construct with {cls}(lr=...)), PyTorch style takes "
+                "net.parameters()"
+            )
+        try:
+            tensors = list(params)
+        except TypeError:
+            raise TypeError(
+                f"{cls}: params must be an iterable of Tensors (e.g. net.parameters()) or a "
+                f"learning rate, got {type(params).__name__}"
+            ) from None
+        if not tensors:
+            raise ValueError(f"{cls}: got an empty parameter list")
+        seen: set[int] = set()
+        for i, p in enumerate(tensors):
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{cls}: parameter {i} is a {type(p).__name__}, not a Tensor")
+            if p.data.dtype.kind != "f":
+                raise DTypeError(
+                    f"{cls}: parameter {i} ({p.name or 'unnamed'}) has dtype {p.dtype}; only "
+                    "floating-point tensors can be optimized"
+                )
+            if id(p) in seen:
+                raise ValueError(f"{cls}: parameter {i} ({p.name or 'unnamed'}) appears twice")
+            seen.add(id(p))
+        return tensors
+
+    # --- the book's API ----------------------------------------------------------------------
+    def update(
+        self, params: MutableMapping[str, Any], grads: Mapping[str, Any]
+    ) -> None:
+        """Update every array of ``params`` in place from ``grads[key]`` (the book's API).
+
+        Args:
+            params: ``{key: float numpy array}`` (Tensors are accepted: their ``.data``).
+            grads: ``{key: array of params[key]'s shape}`` (a Tensor is accepted too).
+
+        Raises:
+            KeyError: a key of ``params`` has no gradient.
+            ShapeError: a gradient's shape differs from its parameter's.
+            DTypeError: a parameter is not a floating-point numpy array.
+        """
+        self._begin()
+        for key in params:
+            try:
+                g = grads[key]
+            except KeyError:
+                raise KeyError(
+                    f"{type(self).__name__}.update: no gradient for parameter {key!r} (grads "
+                    f"has {list(grads)})"
+                ) from None
+            p = params[key]
+            self._update_array(key, self._as_param(key, p), self._as_grad(key, p, g))
+
+    def _as_param(self, key: Hashable, p: Any) -> Array:
+        arr = p.data if isinstance(p, Tensor) else p
+        if not isinstance(arr, np.ndarray) or arr.dtype.kind != "f":
+            raise DTypeError(
+                f"{type(self).__name__}.update: parameter {key!r} must be a floating-point "
+                f"numpy array (updated in place), got {type(arr).__name__} of dtype "
+                f"{getattr(arr, 'dtype', None)}"
+            )
+        return arr
+
+    def _as_grad(self, key: Hashable, p: Any, g: Any) -> Array:
+        arr = g.data if isinstance(g, Tensor) else np.asarray(g)
+        if arr.shape != np.shape(p.data if isinstance(p, Tensor) else p):
+            raise ShapeError(
+                f"{type(self).__name__}: the gradient of {key!r} has shape {arr.shape} but the "
+                f"parameter has shape {np.shape(p.data if isinstance(p, Tensor) else p)}"
+            )
+        return arr
+
+    # --- PyTorch's API -----------------------------------------------------------------------
+    def _tensors(self, what: str) -> list[Tensor]:
+        if self.params is None:
+            raise GraphError(
+                f"{type(self).__name__}.{what}(): this optimizer was made book style, without "
+                f"parameters; call update(params, grads), or construct it with the parameters: "
+                f"{type(self).__name__}(net.parameters(), lr=...)"
+            )
+        return self.params
+
+    def step(self) -> None:
+        """Update each parameter Tensor's ``.data`` in place from its ``.grad``.
+
+        Parameters whose ``.grad`` is None (not reached by the last backward) are skipped.
+
+        Raises:
+            GraphError: the optimizer was constructed without parameters (book style).
+        """
+        tensors = self._tensors("step")
+        self._begin()
+        for i, p in enumerate(tensors):
+            g = p.grad
+            if g is None:
+                continue
+            self._update_array(i, p.data, self._as_grad(p.name or i, p, g))
+
+    def zero_grad(self) -> None:
+        """Set every parameter's ``.grad`` to None (PyTorch's ``set_to_none`` behaviour)."""
+        for p in self._tensors("zero_grad"):
+            p.grad = None
+
+    # --- the update rule ---------------------------------------------------------------------
+    def _begin(self) -> None:
+        """Called once per update/step, before the arrays are updated."""
+
+    def _update_array(self, key: Hashable, p: Array, g: Array) -> None:
+        raise NotImplementedError
+
+    @staticmethod
+    def _slot(store: dict[Hashable, Array], key: Hashable, p: Array) -> Array:
+        s = store.get(key)
+        if s is None or s.shape != p.shape:
+            s = store[key] = np.zeros_like(p)
+        return s
+
+    def __repr__(self) -> str:
+        hyper = ", ".join(f"{k}={v}" for k, v in self._hyper().items())
+        return f"{type(self).__name__}({hyper})"
+
+    def _hyper(self) -> dict[str, float]:
+        return {"lr": self.lr}
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent: ``p -= lr * g``.
+
+    Args:
+        params: parameter Tensors (PyTorch style), or the learning rate, or None.
+        lr: learning rate (default 0.01, the book's).
+    """
+
+    def __init__(self, params: ParamsOrLr = None, lr: float | None = None) -> None:
+        super().__init__(params, lr)
+
+    def _update_array(self, key: Hashable, p: Array, g: Array) -> None:
+        p -= self.lr * g
+
+
+class Momentum(Optimizer):
+    """Momentum SGD: ``v = momentum * v - lr * g; p += v``.
+
+    Args:
+        params: parameter Tensors (PyTorch style), or the learning rate, or None.
+        lr: learning rate (default 0.01).
+        momentum: in [0, 1) (default 0.9).
+
+    Attributes:
+        v: the velocities, ``{key: array}`` (the book's ``v``; None before the first update).
+    """
+
+    def __init__(
+        self, params: ParamsOrLr = None, lr: float | None = None, *, momentum: float = 0.9
+    ) -> None:
+        super().__init__(params, lr)
+        self.momentum = _number(type(self).__name__, "momentum", momentum, 0.0, 1.0, True)
+        self.v: dict[Hashable, Array] | None = None
+
+    def _update_array(self, key: Hashable, p: Array, g: Array) -> None:
+        if self.v is None:
+            self.v = {}
+        v = self._slot(self.v, key, p)
+        v *= self.momentum
+        v -= self.lr * g
+        p += v
+
+    def _hyper(self) -> dict[str, float]:
+        return {"lr": self.lr, "momentum": self.momentum}
+
+
+class Nesterov(Momentum):
+    """Nesterov's accelerated gradient, in the book's form:
+    ``v = momentum * v - lr * g; p += momentum**2 * v; p -= (1 + momentum) * lr * g``.
+
+    Args:
+        params: parameter Tensors (PyTorch style), or the learning rate, or None.
+        lr: learning rate (default 0.01).
+        momentum: in [0, 1) (default 0.9).
+    """
+
+    def _update_array(self, key: Hashable, p: Array, g: Array) -> None:
+        if self.v is None:
+            self.v = {}
+        m = self.momentum
+        v = self._slot(self.v, key, p)
+        v *= m
+        v -= self.lr * g
+        p += m * m * v
+        p -= (1 + m) * self.lr * g
+
+
+class AdaGrad(Optimizer):
+    """AdaGrad: ``h += g * g; p -= lr * g / (sqrt(h) + 1e-7)``.
+
+    Args:
+        params: parameter Tensors (PyTorch style), or the learning rate, or None.
+        lr: learning rate (default 0.01).
+
+    Attributes:
+        h: the sums of squared gradients (the book's ``h``; None before the first update).
+    """
+
+    def __init__(self, params: ParamsOrLr = None, lr: float | None = None) -> None:
+        super().__init__(params, lr)
+        self.h: dict[Hashable, Array] | None = None
+
+    def _update_array(self, key: Hashable, p: Array, g: Array) -> None:
+        if self.h is None:
+            self.h = {}
+        h = self._slot(self.h, key, p)
+        h += g * g
+        p -= self.lr * g / (np.sqrt(h) + 1e-7)
+
+
+class RMSprop(Optimizer):
+    """RMSprop: ``h = decay_rate * h + (1 - decay_rate) * g * g;``
+    ``p -= lr * g / (sqrt(h) + 1e-7)``.
+
+    Args:
+        params: parameter Tensors (PyTorch style), or the learning rate, or None.
+        lr: learning rate (default 0.01).
+        decay_rate: in [0, 1] (default 0.99).
+
+    Attributes:
+        h: the running averages of squared gradients (None before the first update).
+    """
+
+    def __init__(
+        self, params: ParamsOrLr = None, lr: float | None = None, *, decay_rate: float = 0.99
+    ) -> None:
+        super().__init__(params, lr)
+        self.decay_rate = _number(type(self).__name__, "decay_rate", decay_rate, 0.0, 1.0, False)
+        self.h: dict[Hashable, Array] | None = None
+
+    def _update_array(self, key: Hashable, p: Array, g: Array) -> None:
+        if self.h is None:
+            self.h = {}
+        h = self._slot(self.h, key, p)
+        h *= self.decay_rate
+        h += (1 - self.decay_rate) * g * g
+        p -= self.lr * g / (np.sqrt(h) + 1e-7)
+
+    def _hyper(self) -> dict[str, float]:
+        return {"lr": self.lr, "decay_rate": self.decay_rate}
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba), in the book's form with the bias correction folded into the
+    step size: ``lr_t = lr * sqrt(1 - beta2**t) / (1 - beta1**t)``;
+    ``m += (1 - beta1) * (g - m); v += (1 - beta2) * (g**2 - v);``
+    ``p -= lr_t * m / (sqrt(v) + 1e-7)``.
+
+    Args:
+        params: parameter Tensors (PyTorch style), or the learning rate, or None.
+        lr: learning rate (default 0.001, the book's).
+        beta1, beta2: decay rates of the moment estimates, in [0, 1).
+
+    Attributes:
+        iter: updates so far (``t``); m, v: the moment estimates (None before the first).
+    """
+
+    default_lr = 0.001
+
+    def __init__(
+        self,
+        params: ParamsOrLr = None,
+        lr: float | None = None,
+        *,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+    ) -> None:
+        super().__init__(params, lr)
+        name = type(self).__name__
+        self.beta1 = _number(name, "beta1", beta1, 0.0, 1.0, True)
+        self.beta2 = _number(name, "beta2", beta2, 0.0, 1.0, True)
+        self.iter = 0
+        self.m: dict[Hashable, Array] | None = None
+        self.v: dict[Hashable, Array] | None = None
+        self._lr_t = 0.0
+
+    def _begin(self) -> None:
+        self.iter += 1
+        # a Python float, so float32 parameters stay float32 (a numpy float64 would upcast)
+        self._lr_t = float(
+            self.lr * np.sqrt(1.0 - self.beta2**self.iter) / (1.0 - self.beta1**self.iter)
+        )
+
+    def _update_array(self, key: Hashable, p: Array, g: Array) -> None:
+        if self.m is None or self.v is None:
+            self.m, self.v = {}, {}
+        m = self._slot(self.m, key, p)
+        v = self._slot(self.v, key, p)
+        m += (1 - self.beta1) * (g - m)
+        v += (1 - self.beta2) * (g**2 - v)
+        p -= self._lr_t * m / (np.sqrt(v) + 1e-7)
+
+    def _hyper(self) -> dict[str, float]:
+        return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2}
+
+
+#: The optimizers by lower-case name (for command lines): ``OPTIMIZERS["adam"](lr=1e-3)``.
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    "sgd": SGD,
+    "momentum": Momentum,
+    "nesterov": Nesterov,
+    "adagrad": AdaGrad,
+    "rmsprop": RMSprop,
+    "adam": Adam,
+}
