@@ -1,0 +1,375 @@
+"""Tests of the ``tinygrad-fish`` command line (tinygrad_fish.cli, tinygrad_fish.__main__).
+
+The fast tests need no data: argument errors, missing data, corrupt model files, the graph
+command's DOT output. The slow ones train, evaluate and gradient-check on the real MNIST from
+$TINYGRAD_FISH_DATA (skipped when it is unset, failed when CI=true).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tinygrad_fish.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """One BLAS thread: the net's products are small, and two test workers on two cores
+    each spinning several OpenBLAS threads make them many times slower."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread() -> Iterator[None]:
+    with one_blas_thread():
+        yield
+
+
+def mnist_root() -> Path:
+    """The real MNIST directory ($TINYGRAD_FISH_DATA); skip if unset, fail under CI."""
+    env = os.environ.get("TINYGRAD_FISH_DATA")
+    if not env:
+        if os.environ.get("CI", "").lower() in ("true", "1"):
+            pytest.fail("CI is set but TINYGRAD_FISH_DATA is not; it must point at MNIST")
+        pytest.skip("TINYGRAD_FISH_DATA is not set")
+    root = Path(env).expanduser()
+    if not root.is_absolute() and not root.is_dir():
+        root = REPO / root
+    return root
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str, str]:
+    """``main(argv)``: its exit code, stdout and stderr."""
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(err: str, *needles: str) -> None:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in lines[0], (needle, err)
+
+
+# --------------------------------------------------------------------------- fast: arguments
+
+
+def test_help_and_version(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--help")
+    assert code == 0
+    for command in ("train", "evaluate", "gradcheck", "graph"):
+        assert command in out
+    code, out, _ = run(capsys, "train", "--help")
+    assert code == 0 and "--optimizer" in out and "--dtype" in out
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.startswith("tinygrad-fish ")
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        ([], "required: COMMAND"),
+        (["fit"], "invalid choice: 'fit'"),
+        (["train", "--iters", "0"], "--iters: must be a positive integer"),
+        (["train", "--lr", "abc"], "--lr: not a number"),
+        (["train", "--lr", "nan"], "--lr: must be a positive finite number"),
+        (["train", "--optimizer", "lbfgs"], "--optimizer: invalid choice: 'lbfgs'"),
+        (["train", "--dtype", "float16"], "--dtype: invalid choice: 'float16'"),
+        (["train", "--seed", "-1"], "--seed: must be >= 0"),
+        (["evaluate"], "required: MODEL.npz"),
+        (["graph", "--out", "graph.jpg"], "must end in .svg, .png, .pdf, .dot"),
+        (["graph"], "required: --out"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], argv: list[str], needle: str
+) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    assert_one_line_error(err, needle, "tinygrad-fish")
+
+
+def test_optimizer_names_are_case_insensitive(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Parsed fine (ADAM -> adam); it then stops at the missing data.
+    code, _, err = run(capsys, "train", "--optimizer", "ADAM", "--data", tmp_path,
+                       "--no-download", "--out", tmp_path / "out")
+    assert code == 2
+    assert_one_line_error(err, "not found in")
+
+
+# --------------------------------------------------------------------------- fast: data errors
+
+
+def test_missing_data_without_download(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, err = run(capsys, "gradcheck", "--data", tmp_path / "nowhere", "--no-download")
+    assert code == 2 and out == ""
+    assert_one_line_error(err, "tinygrad-fish: error:", "train-images-idx3-ubyte", "not found")
+
+
+def test_missing_data_without_network(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def offline(*args: Any, **kwargs: Any) -> Any:
+        raise OSError("Network is unreachable")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    code, _, err = run(capsys, "train", "--iters", "1", "--data", tmp_path / "mnist",
+                       "--out", tmp_path / "out")
+    assert code == 2
+    # The loader's several-line report (one line per mirror) is folded into one line.
+    assert_one_line_error(err, "could not download", "every mirror failed",
+                          "Network is unreachable")
+
+
+# --------------------------------------------------------------------------- fast: model files
+
+
+def test_evaluate_missing_model(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "evaluate", tmp_path / "nope.npz")
+    assert code == 2
+    assert_one_line_error(err, "model file not found", "nope.npz")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"not a zip file at all", b"PK\x03\x04truncated"],
+    ids=["empty", "garbage", "truncated-zip"],
+)
+def test_evaluate_corrupt_model(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, content: bytes
+) -> None:
+    path = tmp_path / "model.npz"
+    path.write_bytes(content)
+    code, out, err = run(capsys, "evaluate", path)  # no data needed: the model is read first
+    assert code == 2 and out == ""
+    assert_one_line_error(err, f"cannot read {path}: not a valid .npz model file")
+
+
+def test_evaluate_refuses_pickled_arrays(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "model.npz"
+    objects = np.empty(1, dtype=object)
+    objects[0] = {"W1": 1}
+    np.savez(path, W1=objects)
+    code, _, err = run(capsys, "evaluate", path)
+    assert code == 2
+    assert_one_line_error(err, "not a valid .npz model file", "allow_pickle=False")
+
+
+def good_state(h: int = 8) -> dict[str, np.ndarray]:
+    return {"W1": np.zeros((784, h)), "b1": np.zeros(h), "W2": np.zeros((h, 10)),
+            "b2": np.zeros(10)}
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        ({"W2": np.zeros((9, 10))}, "shapes do not fit TwoLayerNet(784, H, 10)"),
+        ({"W1": np.zeros((100, 8))}, "shapes do not fit"),
+        ({"b2": np.zeros(3)}, "shapes do not fit"),
+        ({"W3": np.zeros(3)}, "expected the arrays W1, b1, W2, b2 of a TwoLayerNet"),
+        ({"b1": np.zeros(8, dtype=np.float32)}, "all float32 or all float64"),
+        ({"W1": np.zeros((784, 8), dtype=np.int64)}, "all float32 or all float64"),
+    ],
+)
+def test_evaluate_mismatched_model(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, change: dict[str, Any], needle: str
+) -> None:
+    path = tmp_path / "model.npz"
+    np.savez(path, **{**good_state(), **change})
+    code, _, err = run(capsys, "evaluate", path)
+    assert code == 2
+    assert_one_line_error(err, needle)
+
+
+def test_evaluate_a_single_npy(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "model.npy"
+    np.save(path, np.zeros(3))
+    code, _, err = run(capsys, "evaluate", path)
+    assert code == 2
+    assert_one_line_error(err, "not a .npz state dict")
+
+
+# --------------------------------------------------------------------------- fast: graph
+
+
+def test_graph_writes_dot(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "book.dot"
+    code, out, _ = run(capsys, "graph", "--out", path, "--backward", "--values")
+    assert code == 0
+    assert out.strip() == f"wrote {path}"
+    text = path.read_text()
+    assert text.lstrip().startswith("digraph")
+    assert "W1" in text and "MatMul" in text
+
+
+def test_graph_into_a_missing_directory(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = run(capsys, "graph", "--out", tmp_path / "no" / "g.dot")
+    assert code == 2
+    assert_one_line_error(err, "does not exist")
+
+
+# --------------------------------------------------------------------------- fast: entry points
+
+
+def test_python_dash_m_and_lazy_imports() -> None:
+    """``python -m tinygrad_fish`` works, and importing the CLI loads neither tqdm nor
+    matplotlib nor graphviz (the commands import them when they run)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "tinygrad_fish", "train", "--iters", "-3"],
+        capture_output=True, text=True, env=env, check=False, timeout=60,
+    )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert_one_line_error(proc.stderr, "--iters")
+    code = (
+        "import sys, tinygrad_fish.cli as c; c.build_parser(); "
+        "print(sorted(m for m in ('tqdm', 'matplotlib', 'graphviz') if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, check=True, timeout=60)
+    assert proc.stdout.strip() == "[]"
+
+
+# --------------------------------------------------------------------------- slow: real MNIST
+
+TRAIN_ITERS = 300
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """One short training run on real MNIST: its output directory and stdout."""
+    root = mnist_root()
+    out = tmp_path_factory.mktemp("train")
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(io.StringIO()), \
+            one_blas_thread():
+        code = main(["train", "--iters", str(TRAIN_ITERS), "--out", str(out),
+                     "--data", str(root), "--no-download"])
+    assert code == 0
+    return out, buf.getvalue()
+
+
+@pytest.mark.slow
+def test_train_writes_outputs(trained: tuple[Path, str]) -> None:
+    out, stdout = trained
+    assert {p.name for p in out.iterdir()} == {"curves.png", "metrics.json", "model.npz"}
+    assert (out / "curves.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["hyperparameters"] == {
+        "network": "TwoLayerNet(784, 50, 10)", "optimizer": "sgd", "lr": 0.1,
+        "hidden_size": 50, "batch_size": 100, "iters": TRAIN_ITERS, "seed": 0,
+        "dtype": "float64", "weight_init_std": 0.01, "iter_per_epoch": 600.0,
+    }
+    # The book evaluates at i % iter_per_epoch == 0: only i = 0 in 300 iterations; then the
+    # final evaluation after the last one.
+    assert [e["iteration"] for e in m["epochs"]] == [0]
+    assert m["final"]["iteration"] == TRAIN_ITERS - 1
+    assert m["test_acc"] == m["final"]["test_acc"] > 0.85
+    assert m["train_acc"] == m["final"]["train_acc"] > 0.85
+    assert m["wall_time_s"] > 0
+    losses = m["loss"]["values"]
+    assert m["loss"]["every"] == 1 and len(losses) == TRAIN_ITERS
+    assert losses[0] == pytest.approx(np.log(10), abs=0.01)  # ~uniform softmax at the start
+    assert np.mean(losses[-50:]) < 0.6
+    assert m["final"]["loss"] == losses[-1]
+
+    lines = stdout.splitlines()
+    assert any(re.search(r"train acc, test acc \| 0\.\d{4}, 0\.\d{4}$", ln) for ln in lines)
+    assert f"{m['test_acc']:.4f}" in lines[-2]  # the final line, then "wrote ..."
+
+
+@pytest.mark.slow
+def test_model_loads_without_pickle_and_evaluate_reproduces_accuracy(
+    capsys: pytest.CaptureFixture[str], trained: tuple[Path, str]
+) -> None:
+    out, _ = trained
+    with np.load(out / "model.npz", allow_pickle=False) as z:
+        state = {k: z[k] for k in z.files}
+    assert {k: (v.shape, v.dtype) for k, v in state.items()} == {
+        "W1": ((784, 50), np.float64), "b1": ((50,), np.float64),
+        "W2": ((50, 10), np.float64), "b2": ((10,), np.float64),
+    }
+    recorded = json.loads((out / "metrics.json").read_text())["test_acc"]
+
+    code, stdout, _ = run(capsys, "evaluate", out / "model.npz", "--data", mnist_root(),
+                          "--no-download")
+    assert code == 0
+    match = re.search(r"test accuracy: (0\.\d+) \((\d+)/10000\)", stdout)
+    assert match, stdout
+    assert int(match[2]) / 10000 == recorded
+    # The confusion matrix: a header and ten rows of ten counts summing to 10,000 (the
+    # MNIST test set's class sizes), the diagonal summing to the correct count.
+    rows = [ln.split() for ln in stdout.splitlines() if re.match(r"\s+\d\s+\d", ln)]
+    assert [int(r[0]) for r in rows] == list(range(10))
+    matrix = np.array([[int(v) for v in r[1:11]] for r in rows])
+    assert matrix.sum(axis=1).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    assert int(np.trace(matrix)) == int(match[2])
+
+
+@pytest.mark.slow
+def test_same_seed_same_run(tmp_path: Path) -> None:
+    root = mnist_root()
+
+    def train(out: Path, seed: int) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        argv = ["train", "--iters", "60", "--dtype", "float32", "--optimizer", "adam",
+                "--seed", str(seed), "--out", str(out), "--data", str(root), "--no-download"]
+        assert main(argv) == 0
+        metrics = json.loads((out / "metrics.json").read_text())
+        assert metrics["hyperparameters"]["lr"] == 0.001  # Adam's own default
+        del metrics["wall_time_s"]
+        with np.load(out / "model.npz", allow_pickle=False) as z:
+            return metrics, {k: z[k] for k in z.files}
+
+    m1, w1 = train(tmp_path / "a", 7)
+    m2, w2 = train(tmp_path / "b", 7)
+    assert m1 == m2
+    assert w1.keys() == w2.keys()
+    for k in w1:
+        assert w1[k].dtype == np.float32
+        assert w1[k].tobytes() == w2[k].tobytes(), k
+    m3, w3 = train(tmp_path / "c", 8)
+    assert m3["loss"] != m1["loss"]
+    assert w3["W1"].tobytes() != w1["W1"].tobytes()
+
+
+@pytest.mark.slow
+def test_gradcheck_on_real_mnist(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "gradcheck", "--data", mnist_root(), "--no-download")
+    assert code == 0, out
+    diffs = dict(re.findall(r"^(W1|b1|W2|b2):(\S+)$", out, re.MULTILINE))
+    assert sorted(diffs) == ["W1", "W2", "b1", "b2"]
+    for key, value in diffs.items():
+        assert 0 <= float(value) <= 1e-9, (key, value)
+    assert out.splitlines()[-1].startswith("OK: ")
