@@ -72,6 +72,13 @@ def test_parameters_non_recursive_and_plain_attributes() -> None:
     assert all(p is not block.constant for p in block.parameters())
 
 
+def test_a_computed_tensor_is_not_a_parameter() -> None:
+    block = Block()
+    block.cached = block.scale * 2  # not a leaf: e.g. an activation kept for inspection
+    assert "cached" not in dict(block.named_parameters())
+    assert block.cached.shape == (3,)
+
+
 def test_reassigning_an_attribute_updates_registration() -> None:
     block = Block()
     block.fc = None  # type: ignore[assignment]

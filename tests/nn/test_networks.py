@@ -438,6 +438,30 @@ def test_the_books_loop_keeps_memory_bounded() -> None:
     assert all(np.isfinite(float(loss.data)) for loss in train_loss_list)
 
 
+def test_a_no_grad_forward_in_between_does_not_make_the_net_forget() -> None:
+    net = TwoLayerNet(4, 3, 2, seed=0)
+    x, t = make_data(0, 3, 4, 2, False)
+    first = net.loss(x, t)
+    net.accuracy(x, t)
+    net.numerical_gradient(x[:1], t[:1])
+    net.gradient(x, t)
+    assert first.grad_fn is not None and first.grad_fn.inputs is None
+
+
+def test_an_input_from_another_graph_is_not_released() -> None:
+    net = TwoLayerNet(4, 3, 2, weight_init_std=1.0, seed=0)
+    encoder_w = tf.Tensor(np.random.default_rng(0).normal(size=(5, 4)), requires_grad=True)
+    x, t = make_data(0, 3, 5, 2, False)
+    h = tf.Tensor(x) @ encoder_w  # the output of another graph
+    first = net.loss(h, t)
+    second = net.loss(h, t)
+    (first + second).backward()  # both graphs, and the encoder's under them, are intact
+    assert encoder_w.grad is not None and net.W1.grad is not None
+    third = net.loss(x @ encoder_w.data, t)  # a plain batch again: remembered ...
+    net.loss(x @ encoder_w.data, t)  # ... and released by the next forward pass
+    assert third.grad_fn is not None and third.grad_fn.inputs is None
+
+
 def test_release_can_be_turned_off() -> None:
     net = TwoLayerNet(4, 3, 2, seed=0)
     net.release_previous_graph = False

@@ -10,7 +10,8 @@ A Module is a callable (``module(x)`` runs ``module.forward(x)``) that owns
 
 Registration
     Assigning an attribute registers it, in assignment order: a :class:`Module` becomes a
-    submodule, a :class:`~tinygrad_fish.Tensor` with ``requires_grad=True`` a parameter;
+    submodule, a leaf :class:`~tinygrad_fish.Tensor` with ``requires_grad=True`` a parameter
+    (a tensor computed by ops, such as a cached activation, stays a plain attribute);
     assigning to a name already registered as a buffer replaces the buffer. Everything else is
     an ordinary attribute. :meth:`Module.register_parameter`, :meth:`Module.register_buffer`
     and :meth:`Module.add_module` register explicitly (a frozen tensor as a parameter, an array
@@ -100,7 +101,9 @@ class Module:
             params.pop(key, None)
             buffers.pop(key, None)
             modules[key] = value
-        elif isinstance(value, Tensor) and (value.requires_grad or key in params):
+        elif isinstance(value, Tensor) and (
+            (value.requires_grad and value.is_leaf) or key in params
+        ):
             buffers.pop(key, None)
             modules.pop(key, None)
             params[key] = value

@@ -23,7 +23,9 @@ their mini-batches (about 0.5 MB each, 4 GB over 10,000 iterations). The consequ
 loss of an earlier forward pass can no longer be backpropagated once a later one ran
 (``loss.backward()`` then raises a :class:`~tinygrad_fish.GraphError`); call ``backward``
 first, or set ``network.release_previous_graph = False``. Forward passes under ``no_grad``
-(``accuracy``, ``numerical_gradient``) record nothing and leave the previous graph alone.
+(``accuracy``, ``numerical_gradient``) record nothing and leave the previous graph alone. Only
+the network's own graph is released: a forward pass whose input ``x`` (or Tensor target ``t``)
+comes out of another graph, say an encoder's, is not remembered, so that graph stays intact.
 """
 
 from __future__ import annotations
@@ -121,26 +123,35 @@ class _BookNetwork(Module):
                 release_graph(prev)
             object.__setattr__(self, "_last_output", None)
 
-    def _remember(self, out: Tensor) -> None:
-        if out._ctx is not None:
-            object.__setattr__(self, "_last_output", weakref.ref(out))
+    def _remember(self, out: Tensor, own_graph: bool) -> None:
+        """Remember ``out`` to release its graph at the next forward pass, if the graph is
+        the network's own (its inputs came from outside any graph)."""
+        if out._ctx is None:  # nothing recorded (no_grad): keep what is remembered
+            return
+        object.__setattr__(self, "_last_output", weakref.ref(out) if own_graph else None)
 
     def _run_layers(self, x: Tensor, train_flg: bool) -> Tensor:
         for layer in self.layers.values():
             x = layer.forward(x)
         return x
 
-    def _predict(self, x: ArrayLike, train_flg: bool) -> Tensor:
+    def _forward(self, x: ArrayLike, train_flg: bool) -> tuple[Tensor, bool]:
+        """The scores, and whether the graph recorded is the network's own: True unless
+        ``x`` is the output of some other graph, which must not be released with it."""
         self._start_forward()
-        y = self._run_layers(self._input(x), train_flg)
-        self._remember(y)
+        own = not isinstance(x, Tensor) or x._ctx is None
+        return self._run_layers(self._input(x), train_flg), own
+
+    def _predict(self, x: ArrayLike, train_flg: bool) -> Tensor:
+        y, own = self._forward(x, train_flg)
+        self._remember(y, own)
         return y
 
     def _loss(self, x: ArrayLike, t: ArrayLike, train_flg: bool) -> Tensor:
-        y = self._predict(x, train_flg)
+        y, own = self._forward(x, train_flg)
         loss = self._last_layer().forward(y, t)
         loss = self._add_regularization(loss)
-        self._remember(loss)
+        self._remember(loss, own and not (isinstance(t, Tensor) and t._ctx is not None))
         return loss
 
     def _last_layer(self) -> SoftmaxWithLoss:
@@ -241,12 +252,16 @@ class TwoLayerNet(_BookNetwork):
         layers: ``OrderedDict`` of ``"Affine1"``, ``"Relu1"``, ``"Affine2"``.
         lastLayer: the ``SoftmaxWithLoss`` (also ``last_layer``).
 
-    As a :class:`Module`, its parameters are the Tensors ``W1 b1 W2 b2`` wrapping ``params``,
-    and ``net(x)`` is ``net.predict(x)``. See the module doc for the memory rule: a new
-    recorded forward pass frees the previous one's graph.
+    As a :class:`Module`, its parameters are the Tensors ``net.W1``, ``net.b1``, ``net.W2``,
+    ``net.b2`` wrapping ``params``, and ``net(x)`` is ``net.predict(x)``. See the module doc
+    for the memory rule: a new recorded forward pass frees the previous one's graph.
     """
 
     lastLayer: SoftmaxWithLoss
+    W1: Tensor
+    b1: Tensor
+    W2: Tensor
+    b2: Tensor
 
     def __init__(
         self,
