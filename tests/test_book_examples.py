@@ -28,7 +28,7 @@ EXAMPLES = REPO / "examples"
 def one_blas_thread() -> Iterator[None]:
     """One BLAS thread (small products; avoids oversubscribing two cores under xdist)."""
     try:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped,unused-ignore]
     except ImportError:
         yield
         return

@@ -32,7 +32,7 @@ def one_blas_thread() -> Iterator[None]:
     """One BLAS thread: the net's products are small, and two test workers on two cores
     each spinning several OpenBLAS threads make them many times slower."""
     try:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped,unused-ignore]
     except ImportError:
         yield
         return
@@ -157,18 +157,22 @@ def test_evaluate_missing_model(capsys: pytest.CaptureFixture[str], tmp_path: Pa
 
 
 @pytest.mark.parametrize(
-    "content",
-    [b"", b"not a zip file at all", b"PK\x03\x04truncated"],
+    ("content", "needle"),
+    [
+        (b"", "is not an .npz model file (it is empty)"),
+        (b"not a zip file at all", "is not an .npz model file (it is not a zip file)"),
+        (b"PK\x03\x04truncated", "is truncated or corrupt"),
+    ],
     ids=["empty", "garbage", "truncated-zip"],
 )
 def test_evaluate_corrupt_model(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, content: bytes
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, content: bytes, needle: str
 ) -> None:
     path = tmp_path / "model.npz"
     path.write_bytes(content)
     code, out, err = run(capsys, "evaluate", path)  # no data needed: the model is read first
     assert code == 2 and out == ""
-    assert_one_line_error(err, f"cannot read {path}: not a valid .npz model file")
+    assert_one_line_error(err, "tinygrad-fish: error:", str(path), needle)
 
 
 def test_evaluate_refuses_pickled_arrays(
@@ -180,7 +184,7 @@ def test_evaluate_refuses_pickled_arrays(
     np.savez(path, W1=objects)
     code, _, err = run(capsys, "evaluate", path)
     assert code == 2
-    assert_one_line_error(err, "not a valid .npz model file", "allow_pickle=False")
+    assert_one_line_error(err, str(path), "dtype object; refused")
 
 
 def good_state(h: int = 8) -> dict[str, np.ndarray]:
@@ -214,7 +218,7 @@ def test_evaluate_a_single_npy(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     np.save(path, np.zeros(3))
     code, _, err = run(capsys, "evaluate", path)
     assert code == 2
-    assert_one_line_error(err, "not a .npz state dict")
+    assert_one_line_error(err, "holds a single .npy array")
 
 
 # --------------------------------------------------------------------------- fast: graph

@@ -32,7 +32,6 @@ import os
 import secrets
 import sys
 import time
-import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -306,6 +305,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from tqdm import tqdm  # type: ignore[import-untyped,unused-ignore]
 
     from .nn import TwoLayerNet
+    from .serialization import save
 
     optimizers = _optimizers()
     opt_cls = optimizers[args.optimizer]
@@ -421,9 +421,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         },
     }
     try:
-        state: dict[str, Any] = network.state_dict()
-        with _atomic_write(out_dir / "model.npz") as f:
-            np.savez(f, **state)
+        save(network, out_dir / "model.npz")  # atomic, no pickle
         with _atomic_write(out_dir / "metrics.json", "w") as f:
             json.dump(metrics, f, indent=1)
             f.write("\n")
@@ -475,24 +473,11 @@ def _plot_curves(
 
 def _read_model(path: Path) -> dict[str, Array]:
     """The arrays of a saved model, checked to be a TwoLayerNet(784, H, 10) state dict."""
+    from .serialization import load
+
     if not path.is_file():
         raise CLIError(f"model file not found: {path}")
-    try:
-        with open(path, "rb") as f:
-            magic = f.read(6)
-        if magic == b"\x93NUMPY":
-            raise CLIError(f"{path}: a single array (.npy), not a .npz state dict")
-        if not magic.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-            raise CLIError(f"cannot read {path}: not a valid .npz model file (no zip header)")
-        loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):
-            raise CLIError(f"{path}: a single array (.npy), not a .npz state dict")
-        with loaded as z:
-            state = {k: z[k] for k in z.files}
-    except CLIError:
-        raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
-        raise CLIError(f"cannot read {path}: not a valid .npz model file ({e})") from e
+    state = load(path)  # allow_pickle=False; ModelFileError for a corrupt file
     keys = {"W1", "b1", "W2", "b2"}
     if set(state) != keys:
         raise CLIError(
