@@ -246,8 +246,11 @@ def test_float32_mode_keeps_float32_everywhere() -> None:
     ref = TwoLayerNet(6, 4, 3, weight_init_std=0.5, seed=0)
     for key, g in net.gradient(x64, t).items():
         np.testing.assert_allclose(g, ref.gradient(x64, t)[key], rtol=1e-3, atol=1e-5)
-    m = MultiLayerNet(6, [4], 3, use_batchnorm=True, weight_decay_lambda=0.1,
+    m = MultiLayerNet(6, [4], 3, use_batchnorm=True, use_dropout=True, weight_decay_lambda=0.1,
                       dtype=np.float32, seed=0)
+    loss = m.loss(x64, t, train_flg=True)
+    assert loss.dtype == np.float32  # no upcast inside the graph either
+    assert {g.dtype for g in tf.grad(loss, list(m.parameters()))} == {np.dtype(np.float32)}
     assert all(g.dtype == np.float32 for g in m.gradient(x64, t).values())
     assert all(b.dtype == np.float32 for b in m.buffers())
 
