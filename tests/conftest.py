@@ -1,13 +1,21 @@
 """Hypothesis profiles: "ci" (deterministic, enough examples to matter) and "dev" (quick).
 
 CI (env CI=true) uses "ci"; pick one by hand with HYPOTHESIS_PROFILE=ci|dev.
+Real MNIST comes from $TINYGRAD_FISH_DATA, defaulting to ../shared/mnist when present.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from hypothesis import HealthCheck, settings
+
+# Tests read real MNIST from the shared folder beside the checkout (CI sets the variable too);
+# no test may reach for the internet mirrors.
+_shared = Path(__file__).resolve().parents[2] / "shared" / "mnist"
+if "TINYGRAD_FISH_DATA" not in os.environ and _shared.is_dir():
+    os.environ["TINYGRAD_FISH_DATA"] = str(_shared)
 
 settings.register_profile(
     "ci",

@@ -1,11 +1,12 @@
 """tinygrad_fish: a tiny reverse-mode autodiff engine for the fish book.
 
->>> import tinygrad_fish as tf
->>> x = tf.Tensor([1.0, 2.0, 3.0], requires_grad=True)
->>> loss = (x * x).sum()
->>> loss.backward()
->>> x.grad
-Tensor([2., 4., 6.])
+Examples:
+    >>> import tinygrad_fish as tf
+    >>> x = tf.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> loss = (x * x).sum()
+    >>> loss.backward()
+    >>> x.grad
+    Tensor([2., 4., 6.])
 
 The core (``Tensor``, the ops, ``backward``/``grad``, ``no_grad``, the numerical checks) needs
 only numpy. The book's layers are in :mod:`tinygrad_fish.nn`, optimizers in

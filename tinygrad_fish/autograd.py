@@ -81,12 +81,13 @@ class set_grad_enabled(contextlib.ContextDecorator):
 class no_grad(set_grad_enabled):
     """Context manager and decorator: record no graph inside (evaluation, weight updates).
 
-    >>> from tinygrad_fish import Tensor, no_grad
-    >>> w = Tensor([1.0, 2.0], requires_grad=True)
-    >>> with no_grad():
-    ...     y = w * 2
-    >>> y.requires_grad
-    False
+    Examples:
+        >>> from tinygrad_fish import Tensor, no_grad
+        >>> w = Tensor([1.0, 2.0], requires_grad=True)
+        >>> with no_grad():
+        ...     y = w * 2
+        >>> y.requires_grad
+        False
     """
 
     def __init__(self) -> None:
@@ -108,13 +109,14 @@ class detect_anomaly(contextlib.ContextDecorator):
     naming the op and the line of *your* code that created it. Each op also remembers where
     it was created, so it is slower: use it to hunt a NaN, not to train.
 
-    >>> import tinygrad_fish as tf
-    >>> x = tf.Tensor([0.0, 1.0], requires_grad=True)
-    >>> with tf.detect_anomaly():
-    ...     y = x.sqrt().sum()
-    ...     y.backward()                       # d sqrt / dx at 0 is inf
-    Traceback (most recent call last):
-    tinygrad_fish.errors.AnomalyError: sqrt backward produced inf ...
+    Examples:
+        >>> import tinygrad_fish as tf
+        >>> x = tf.Tensor([0.0, 1.0], requires_grad=True)
+        >>> with tf.detect_anomaly():
+        ...     y = x.sqrt().sum()
+        ...     y.backward()                       # d sqrt / dx at 0 is inf
+        Traceback (most recent call last):
+        tinygrad_fish.errors.AnomalyError: sqrt backward produced inf ...
     """
 
     def __init__(self) -> None:

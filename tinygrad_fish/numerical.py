@@ -157,8 +157,8 @@ def _compare(
         worst = np.unravel_index(int(np.argmax(excess)), analytic.shape)
         idx = tuple(int(i) for i in worst)
         raise GradcheckError(
-            f"gradient mismatch for {what} at index {idx}: analytic {analytic[worst]!r}, "
-            f"numerical {numerical[worst]!r} (|diff| {err[worst]:.3g} > atol {atol} + rtol "
+            f"gradient mismatch for {what} at index {idx}: analytic {float(analytic[worst])!r}, "
+            f"numerical {float(numerical[worst])!r} (|diff| {err[worst]:.3g} > atol {atol} + rtol "
             f"{rtol} * |numerical|); {int(bad.sum())} of {bad.size} elements differ",
             input_index=what, index=idx, analytic=float(analytic[worst]),
             numerical=float(numerical[worst]),

@@ -40,12 +40,13 @@ class Tensor:
         DTypeError: ``requires_grad=True`` on a non-float dtype, or data numpy cannot
             turn into a numeric array.
 
-    >>> x = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
-    >>> y = (x * x).sum()
-    >>> y.backward()
-    >>> x.grad
-    Tensor([[2., 4.],
-            [6., 8.]])
+    Examples:
+        >>> x = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        >>> y = (x * x).sum()
+        >>> y.backward()
+        >>> x.grad
+        Tensor([[2., 4.],
+                [6., 8.]])
     """
 
     __slots__ = ("__weakref__", "_ctx", "_requires_grad", "_version", "data", "grad", "name")
