@@ -45,6 +45,7 @@ from .errors import TinygradFishError
 if TYPE_CHECKING:
     from .nn import TwoLayerNet
     from .optim import Optimizer
+    from .tensor import Tensor
 
 __all__ = ["build_parser", "main"]
 
@@ -279,7 +280,7 @@ def _atomic_write(path: Path, mode: str = "wb") -> Iterator[IO[Any]]:
 
 
 def _step(
-    network: TwoLayerNet, names: Sequence[str], tensors: Sequence[Any], x: Array, t: Array
+    network: TwoLayerNet, names: Sequence[str], tensors: Sequence[Tensor], x: Array, t: Array
 ) -> tuple[float, dict[str, Array]]:
     """One forward and backward pass: the batch loss and the gradient of every parameter.
 
@@ -294,7 +295,11 @@ def _step(
     out: dict[str, Array] = {}
     for name, p, g in zip(names, tensors, grads, strict=True):
         assert g is not None
-        out[name] = g.data if g.data.dtype == p.data.dtype else g.data.astype(p.data.dtype)
+        a = g.data
+        # Fresh arrays in the parameter's dtype, shared with nothing (as network.gradient
+        # returns them), so an optimizer may keep or modify them.
+        out[name] = a.astype(p.data.dtype) if a.dtype != p.data.dtype or not a.flags.owndata \
+            else a
     return float(loss.data), out
 
 
