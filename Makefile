@@ -19,10 +19,11 @@ demo: $(STAMP)
 	$(BIN)/python -m tinygrad_fish train --out $(OUT)
 	$(BIN)/python -m tinygrad_fish graph --out $(OUT)/graph.svg
 
+# One BLAS thread per test worker: two workers on two cores must not oversubscribe them.
 test: $(STAMP)
 	$(BIN)/ruff check tinygrad_fish tests examples benchmarks
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
