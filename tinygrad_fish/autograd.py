@@ -13,6 +13,8 @@ the gradients that reach a tensor from several paths before passing them on.
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
 import os
 import threading
 import traceback
@@ -130,6 +132,9 @@ class detect_anomaly(contextlib.ContextDecorator):
         _state.anomaly = self._prev.pop()
 
 
+#: Creation numbers of graph nodes: a node is always numbered after its inputs.
+_next_seq = itertools.count().__next__
+
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -147,8 +152,7 @@ def _non_finite(a: np.ndarray[Any, Any]) -> str | None:
     return "nan" if np.isnan(a).any() else "inf"
 
 
-@contextlib.contextmanager
-def scope(name: str) -> Iterator[None]:
+class scope:
     """Label every op created inside with a layer scope (nested scopes stack).
 
     The book's layers use it, so graph drawings can box "Affine1", "Relu1", ... as the
@@ -156,15 +160,25 @@ def scope(name: str) -> Iterator[None]:
 
         with tinygrad_fish.scope("attention"):
             y = (q @ k.T).softmax()
+
+    Raises:
+        TypeError: the name is not a non-empty str.
     """
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"scope() needs a non-empty str name, got {name!r}")
-    prev = _state.scope
-    _state.scope = (*prev, name)
-    try:
-        yield
-    finally:
-        _state.scope = prev
+
+    __slots__ = ("name", "prev")
+
+    def __init__(self, name: str) -> None:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"scope() needs a non-empty str name, got {name!r}")
+        self.name = name
+        self.prev: tuple[str, ...] = ()
+
+    def __enter__(self) -> None:
+        self.prev = _state.scope
+        _state.scope = (*self.prev, self.name)
+
+    def __exit__(self, *exc: object) -> None:
+        _state.scope = self.prev
 
 
 # ---------------------------------------------------------------------------------------------
@@ -203,7 +217,7 @@ class Function:
 
     __slots__ = (
         "__dict__", "_out", "attrs", "created_at", "inputs", "needs_input_grad", "scope",
-        "versions",
+        "seq", "versions",
     )
 
     #: Keep a weak reference to the output so ``backward`` can use it via ``self.output()``.
@@ -216,6 +230,7 @@ class Function:
     attrs: dict[str, Any]
     scope: tuple[str, ...]
     versions: tuple[int, ...]
+    seq: int
     created_at: str
     _out: weakref.ref[Tensor] | None
 
@@ -279,6 +294,7 @@ class Function:
             needs = tuple([t._requires_grad for t in inputs])
             if True in needs:
                 fn.inputs = inputs
+                fn.seq = _next_seq()
                 fn.needs_input_grad = needs
                 fn.versions = tuple([t._version for t in inputs])
                 fn.attrs = attrs
@@ -397,33 +413,44 @@ def _run_backward(
 ) -> dict[int, Tensor]:
     """The walk shared by :func:`backward` and :func:`grad`.
 
+    Nodes are visited newest first: every node is created after its inputs, so its creation
+    number orders the graph topologically, and a heap of the nodes that have received a
+    gradient (the frontier) gives the next one. Each node is visited once, after all the
+    gradients flowing into its output have been summed.
+
     Returns gradients keyed by ``id`` for the ``wanted`` tensors (for ``grad``); when
     ``wanted`` is None it accumulates into the ``.grad`` of every leaf reached instead.
     """
-    order = _toposort(outputs)
     grads: dict[int, Tensor] = {}
-    for out, g in zip(outputs, grad_outputs, strict=True):
-        k = id(out)
-        grads[k] = g if k not in grads else grads[k] + g
+    leaves: list[Tensor] = []
+    frontier: list[tuple[int, int, Tensor]] = []
     wanted_ids = None if wanted is None else {id(w) for w in wanted}
     result: dict[int, Tensor] = {}
-    # Arrays a leaf's .grad must not take as they are: the seeds (the caller's arrays), and
-    # those already handed to a leaf in this pass (both inputs of `a + b` get the same one).
-    handed_out: set[int] = {id(g.data) for g in grad_outputs}
-    anomaly = _state.anomaly
+
+    def receive(t: Tensor, g: Tensor) -> None:
+        k = id(t)
+        prev = grads.get(k)
+        if prev is not None:
+            grads[k] = prev + g
+            return
+        grads[k] = g
+        fn = t._ctx
+        if fn is None:
+            leaves.append(t)
+        else:
+            heapq.heappush(frontier, (-fn.seq, k, t))
+
     with set_grad_enabled(create_graph):
-        for t in reversed(order):
-            k = id(t)
-            if k not in grads:
-                continue
-            g = grads.pop(k)
-            if wanted_ids is not None and k in wanted_ids:
-                result[k] = g
+        for out, g in zip(outputs, grad_outputs, strict=True):
+            receive(out, g)
+        anomaly = _state.anomaly
+        while frontier:
+            t = heapq.heappop(frontier)[2]
+            g = grads.pop(id(t))
+            if wanted_ids is not None and id(t) in wanted_ids:
+                result[id(t)] = g
             fn = t._ctx
-            if fn is None:
-                if wanted_ids is None:
-                    _accumulate(t, g, create_graph, handed_out)
-                continue
+            assert fn is not None
             inputs = fn.inputs
             if inputs is None:
                 raise _freed_error(t)
@@ -453,11 +480,18 @@ def _run_backward(
                         f"{fn.name}.backward returned a gradient of shape {ig.shape} for an "
                         f"input of shape {inp.shape}"
                     )
-                ik = id(inp)
-                prev = grads.get(ik)
-                grads[ik] = ig if prev is None else prev + ig
+                receive(inp, ig)
             if not retain_graph:
                 fn._release()
+        # Arrays a leaf's .grad must not take as they are: the seeds (the caller's arrays),
+        # and those already handed to a leaf (both inputs of `a + b` get the same one).
+        handed_out: set[int] = {id(g.data) for g in grad_outputs}
+        for leaf in leaves:
+            g = grads.pop(id(leaf))
+            if wanted_ids is None:
+                _accumulate(leaf, g, create_graph, handed_out)
+            elif id(leaf) in wanted_ids:
+                result[id(leaf)] = g
     return result
 
 
