@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
+import operator
 import os
 import threading
 import traceback
@@ -134,6 +135,9 @@ class detect_anomaly(contextlib.ContextDecorator):
 
 #: Creation numbers of graph nodes: a node is always numbered after its inputs.
 _next_seq = itertools.count().__next__
+_get_data = operator.attrgetter("data")
+_get_requires_grad = operator.attrgetter("_requires_grad")
+_get_version = operator.attrgetter("_version")
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -262,7 +266,7 @@ class Function:
         """Run the op on Tensors, recording a graph node when any input requires grad."""
         fn = cls.__new__(cls)
         try:
-            data = fn.forward(*[t.data for t in inputs], **attrs)
+            data = fn.forward(*map(_get_data, inputs), **attrs)
         except ValueError as e:  # numpy's shape complaints, made to name the op and shapes
             if isinstance(e, ShapeError):
                 raise
@@ -291,12 +295,12 @@ class Function:
                     f"at {_user_frame()}"
                 )
         if _state.grad_enabled:
-            needs = tuple([t._requires_grad for t in inputs])
+            needs = tuple(map(_get_requires_grad, inputs))
             if True in needs:
                 fn.inputs = inputs
                 fn.seq = _next_seq()
                 fn.needs_input_grad = needs
-                fn.versions = tuple([t._version for t in inputs])
+                fn.versions = tuple(map(_get_version, inputs))
                 fn.attrs = attrs
                 fn.scope = _state.scope
                 fn._out = weakref.ref(out) if cls.save_output else None
@@ -454,7 +458,7 @@ def _run_backward(
             inputs = fn.inputs
             if inputs is None:
                 raise _freed_error(t)
-            if fn.versions != tuple([i._version for i in inputs]) or (
+            if fn.versions != tuple(map(_get_version, inputs)) or (
                 fn.save_output and t._version
             ):
                 raise _modified_error(fn, inputs, t)

@@ -258,25 +258,25 @@ class Tensor:
     # Operators (each calls the op defined with its backward in tinygrad_fish.ops)
     # -----------------------------------------------------------------------------------------
     def __add__(self, other: ArrayLike) -> Tensor:
-        return _ew.add(self, other)
+        return _ew.Add.apply(self, other if type(other) is Tensor else as_tensor(other, self))
 
     def __radd__(self, other: ArrayLike) -> Tensor:
         return _ew.add(other, self)
 
     def __sub__(self, other: ArrayLike) -> Tensor:
-        return _ew.sub(self, other)
+        return _ew.Sub.apply(self, other if type(other) is Tensor else as_tensor(other, self))
 
     def __rsub__(self, other: ArrayLike) -> Tensor:
         return _ew.sub(other, self)
 
     def __mul__(self, other: ArrayLike) -> Tensor:
-        return _ew.mul(self, other)
+        return _ew.Mul.apply(self, other if type(other) is Tensor else as_tensor(other, self))
 
     def __rmul__(self, other: ArrayLike) -> Tensor:
         return _ew.mul(other, self)
 
     def __truediv__(self, other: ArrayLike) -> Tensor:
-        return _ew.div(self, other)
+        return _ew.Div.apply(self, other if type(other) is Tensor else as_tensor(other, self))
 
     def __rtruediv__(self, other: ArrayLike) -> Tensor:
         return _ew.div(other, self)
@@ -482,6 +482,8 @@ def as_tensor(x: ArrayLike, like: Tensor | None = None) -> Tensor:
         return x
     if like is not None and isinstance(x, (int, float)) and like.data.dtype.kind == "f":
         return Tensor._wrap(np.array(x, dtype=like.data.dtype))
+    if type(x) is np.ndarray and x.dtype.kind in "biufc":  # the engine's own masks and such
+        return Tensor._wrap(x)
     return Tensor(x)
 
 

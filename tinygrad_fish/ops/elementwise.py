@@ -37,8 +37,8 @@ class Add(Function):
     def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
         a, b = self.inputs  # type: ignore[misc]
         return (
-            unbroadcast(g, a.shape) if self.needs_input_grad[0] else None,
-            unbroadcast(g, b.shape) if self.needs_input_grad[1] else None,
+            unbroadcast(g, a.data.shape) if self.needs_input_grad[0] else None,
+            unbroadcast(g, b.data.shape) if self.needs_input_grad[1] else None,
         )
 
 
@@ -49,8 +49,8 @@ class Sub(Function):
     def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
         a, b = self.inputs  # type: ignore[misc]
         return (
-            unbroadcast(g, a.shape) if self.needs_input_grad[0] else None,
-            unbroadcast(-g, b.shape) if self.needs_input_grad[1] else None,
+            unbroadcast(g, a.data.shape) if self.needs_input_grad[0] else None,
+            unbroadcast(-g, b.data.shape) if self.needs_input_grad[1] else None,
         )
 
 
@@ -61,8 +61,8 @@ class Mul(Function):
     def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
         a, b = self.inputs  # type: ignore[misc]
         return (
-            unbroadcast(g * b, a.shape) if self.needs_input_grad[0] else None,
-            unbroadcast(g * a, b.shape) if self.needs_input_grad[1] else None,
+            unbroadcast(g * b, a.data.shape) if self.needs_input_grad[0] else None,
+            unbroadcast(g * a, b.data.shape) if self.needs_input_grad[1] else None,
         )
 
 
@@ -73,8 +73,8 @@ class Div(Function):
     def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
         a, b = self.inputs  # type: ignore[misc]
         return (
-            unbroadcast(g / b, a.shape) if self.needs_input_grad[0] else None,
-            unbroadcast(-g * a / (b * b), b.shape) if self.needs_input_grad[1] else None,
+            unbroadcast(g / b, a.data.shape) if self.needs_input_grad[0] else None,
+            unbroadcast(-g * a / (b * b), b.data.shape) if self.needs_input_grad[1] else None,
         )
 
 
@@ -114,9 +114,9 @@ class Pow(Function):
         a, b = self.inputs  # type: ignore[misc]
         ga = gb = None
         if self.needs_input_grad[0]:
-            ga = unbroadcast(g * b * a ** (b - 1), a.shape)
+            ga = unbroadcast(g * b * a ** (b - 1), a.data.shape)
         if self.needs_input_grad[1]:
-            gb = unbroadcast(g * self.output() * log(a), b.shape)
+            gb = unbroadcast(g * self.output() * log(a), b.data.shape)
         return ga, gb
 
 
@@ -212,8 +212,8 @@ class Where(Function):
         cond = self.attrs["condition"]
         zero = Tensor._wrap(np.zeros((), dtype=g.data.dtype))
         return (
-            unbroadcast(where(cond, g, zero), a.shape) if self.needs_input_grad[0] else None,
-            unbroadcast(where(cond, zero, g), b.shape) if self.needs_input_grad[1] else None,
+            unbroadcast(where(cond, g, zero), a.data.shape) if self.needs_input_grad[0] else None,
+            unbroadcast(where(cond, zero, g), b.data.shape) if self.needs_input_grad[1] else None,
         )
 
 
@@ -231,32 +231,32 @@ class AsType(Function):
 # --- public functions ------------------------------------------------------------------------
 def add(a: ArrayLike, b: ArrayLike) -> Tensor:
     """a + b, broadcasting like numpy."""
-    if isinstance(a, Tensor):
-        return Add.apply(a, as_tensor(b, a))
+    if type(a) is Tensor:
+        return Add.apply(a, b if type(b) is Tensor else as_tensor(b, a))
     b = as_tensor(b)
     return Add.apply(as_tensor(a, b), b)
 
 
 def sub(a: ArrayLike, b: ArrayLike) -> Tensor:
     """a - b, broadcasting like numpy."""
-    if isinstance(a, Tensor):
-        return Sub.apply(a, as_tensor(b, a))
+    if type(a) is Tensor:
+        return Sub.apply(a, b if type(b) is Tensor else as_tensor(b, a))
     b = as_tensor(b)
     return Sub.apply(as_tensor(a, b), b)
 
 
 def mul(a: ArrayLike, b: ArrayLike) -> Tensor:
     """a * b, broadcasting like numpy."""
-    if isinstance(a, Tensor):
-        return Mul.apply(a, as_tensor(b, a))
+    if type(a) is Tensor:
+        return Mul.apply(a, b if type(b) is Tensor else as_tensor(b, a))
     b = as_tensor(b)
     return Mul.apply(as_tensor(a, b), b)
 
 
 def div(a: ArrayLike, b: ArrayLike) -> Tensor:
     """a / b (true division), broadcasting like numpy."""
-    if isinstance(a, Tensor):
-        return Div.apply(a, as_tensor(b, a))
+    if type(a) is Tensor:
+        return Div.apply(a, b if type(b) is Tensor else as_tensor(b, a))
     b = as_tensor(b)
     return Div.apply(as_tensor(a, b), b)
 

@@ -38,7 +38,7 @@ class MatMul(Function):
         a, b = self.inputs  # type: ignore[misc]
         need_a, need_b = self.needs_input_grad
         ga = gb = None
-        if a.ndim == 2 and b.ndim == 2:
+        if a.data.ndim == 2 and b.data.ndim == 2:
             # out = A @ B with A = a or a.T, B = b or b.T; dA = g @ B.T, dB = A.T @ g.
             ta = self.attrs.get("transpose_a", False)
             tb = self.attrs.get("transpose_b", False)
@@ -76,6 +76,9 @@ def matmul(a: ArrayLike, b: ArrayLike) -> Tensor:
     """
     ta = a if isinstance(a, Tensor) else as_tensor(a)
     tb = b if isinstance(b, Tensor) else as_tensor(b)
+    sa, sb = ta.data.shape, tb.data.shape
+    if len(sa) == 2 and len(sb) == 2 and sa[1] == sb[0]:  # the common case, checked first
+        return MatMul.apply(ta, tb)
     if ta.ndim == 0 or tb.ndim == 0:
         raise ShapeError(
             f"matmul: operands must have at least 1 dimension, got shapes {ta.shape} and "
