@@ -4,6 +4,7 @@ Four commands::
 
     tinygrad-fish train      [--optimizer sgd] [--lr 0.1] [--hidden 50] [--batch-size 100]
                              [--iters 10000] [--seed 0] [--dtype float64] [--out runs/train]
+                             [--checkpoint-every N] [--resume DIR]
     tinygrad-fish evaluate   MODEL.npz
     tinygrad-fish gradcheck  [--seed 0]
     tinygrad-fish graph      --out FILE.svg|png|pdf|dot [--backward] [--values] [--collapse]
@@ -15,22 +16,39 @@ files: ``curves.png`` (the book's loss and accuracy figures), ``metrics.json`` a
 ``gradient_check.py``; ``graph`` draws the book's two-layer net with
 :func:`tinygrad_fish.viz.render_book_graph`.
 
+Checkpoints: ``train --checkpoint-every N`` also writes ``OUT/checkpoint.npz`` (see
+:mod:`tinygrad_fish.checkpoint`: weights, optimizer state, the batch sampler's state, the
+losses and accuracies so far, the configuration; one file, replaced atomically) before the
+first iteration, every N iterations and after the last. Ctrl-C (SIGINT) or SIGTERM during
+training finishes the current iteration, writes the checkpoint (with or without
+``--checkpoint-every``) and exits with 130 (143 for SIGTERM); a second one stops at once.
+``train --resume DIR`` continues from ``DIR/checkpoint.npz`` into ``DIR``, and ends with the
+weights and metrics of the uninterrupted run, bit for bit (only the wall time differs),
+wherever the run was killed. Options left out take the checkpoint's values; a
+hyperparameter that differs from the checkpoint's is refused (exit 2); ``--iters`` may be
+raised to train on. A new run refuses an ``OUT`` that holds a checkpoint.
+
 MNIST is read from ``--data DIR``, else ``$TINYGRAD_FISH_DATA``, else a cache directory it is
 downloaded into (see :func:`tinygrad_fish.datasets.load_mnist`).
 
 Exit codes: 0 success; 1 ``gradcheck`` found a difference above its tolerance; 2 a usage error
 or a problem with the data, a model file or an output path (one line on stderr, no traceback);
-130 interrupted. tqdm and matplotlib are imported inside the commands that use them.
+130 interrupted (143 for ``train`` stopped by SIGTERM). tqdm and matplotlib are imported
+inside the commands that use them.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
 import secrets
+import shlex
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -43,6 +61,7 @@ import numpy.typing as npt
 from .errors import TinygradFishError
 
 if TYPE_CHECKING:
+    from .checkpoint import Checkpoint
     from .nn import TwoLayerNet
     from .optim import Optimizer
     from .tensor import Tensor
@@ -168,8 +187,10 @@ def build_parser() -> argparse.ArgumentParser:
         "OUT/curves.png, OUT/metrics.json and OUT/model.npz.",
     )
     names = sorted(_optimizers())
+    # The hyperparameters default to None, "not given": a new run fills in the defaults the
+    # help states; a resumed run takes the checkpoint's values instead.
     p.add_argument(
-        "--optimizer", default="sgd", type=str.lower, choices=names, metavar="NAME",
+        "--optimizer", default=None, type=str.lower, choices=names, metavar="NAME",
         help=f"one of {', '.join(names)} (default: sgd)",
     )
     p.add_argument(
@@ -177,18 +198,31 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"learning rate (default: the book's {BOOK_LR} for sgd, else the optimizer's "
         "own default, e.g. Adam's 0.001)",
     )
-    p.add_argument("--hidden", type=_positive_int, default=BOOK_HIDDEN,
+    p.add_argument("--hidden", type=_positive_int, default=None,
                    help=f"hidden units (default: {BOOK_HIDDEN})")
-    p.add_argument("--batch-size", type=_positive_int, default=BOOK_BATCH_SIZE,
+    p.add_argument("--batch-size", type=_positive_int, default=None,
                    help=f"mini-batch size (default: {BOOK_BATCH_SIZE})")
-    p.add_argument("--iters", type=_positive_int, default=BOOK_ITERS,
+    p.add_argument("--iters", type=_positive_int, default=None,
                    help=f"iterations (mini-batches) (default: {BOOK_ITERS})")
-    p.add_argument("--seed", type=_seed, default=0,
+    p.add_argument("--seed", type=_seed, default=None,
                    help="seed of the weight init and the batch sampling (default: 0)")
-    p.add_argument("--dtype", choices=("float32", "float64"), default="float64",
+    p.add_argument("--dtype", choices=("float32", "float64"), default=None,
                    help="parameter dtype (default: float64, as the book)")
-    p.add_argument("--out", metavar="DIR", type=Path, default=Path("runs/train"),
-                   help="output directory (default: runs/train)")
+    p.add_argument("--out", metavar="DIR", type=Path, default=None,
+                   help="output directory (default: runs/train; with --resume, its DIR)")
+    p.add_argument(
+        "--checkpoint-every", metavar="N", type=_positive_int, default=None,
+        help="write OUT/checkpoint.npz (atomically) before the first iteration, every N "
+        "iterations and after the last, to continue with --resume if the run is killed "
+        "(default: no periodic checkpoints; Ctrl-C or SIGTERM still writes one)",
+    )
+    p.add_argument(
+        "--resume", metavar="DIR", type=Path, default=None,
+        help="continue the run whose checkpoint is DIR/checkpoint.npz, writing into DIR; "
+        "the result is bit for bit the uninterrupted run's. Options left out take the "
+        "checkpoint's values; --iters may change (to train longer), the hyperparameters "
+        "may not",
+    )
     _add_data_args(p)
     p.set_defaults(func=_cmd_train)
 
@@ -305,45 +339,227 @@ def _step(
 
 # --------------------------------------------------------------------------- train
 
+#: The options a resumed run may not change (they would make another run): option -> flag.
+_RESUME_FIXED = {
+    "optimizer": "--optimizer", "lr": "--lr", "hidden": "--hidden",
+    "batch_size": "--batch-size", "seed": "--seed", "dtype": "--dtype",
+}
+DEFAULT_OUT = Path("runs/train")
+
+
+def _checked_config(saved: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    """The run configuration stored in a checkpoint, checked to be one ``train`` can run."""
+    from .checkpoint import CheckpointError
+
+    def ok_int(v: Any, lo: int) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and v >= lo
+
+    checks: dict[str, Callable[[Any], bool]] = {
+        "optimizer": lambda v: v in _optimizers(),
+        "lr": lambda v: isinstance(v, float) and math.isfinite(v) and v > 0,
+        "hidden": lambda v: ok_int(v, 1),
+        "batch_size": lambda v: ok_int(v, 1),
+        "iters": lambda v: ok_int(v, 1),
+        "seed": lambda v: ok_int(v, 0),
+        "dtype": lambda v: v in ("float32", "float64"),
+        "checkpoint_every": lambda v: v is None or ok_int(v, 1),
+        "data": lambda v: v is None or isinstance(v, str),
+    }
+    for key, check in checks.items():
+        if key not in saved or not check(saved[key]):
+            raise CheckpointError(
+                f"{path} is not a valid training checkpoint: its configuration has "
+                f"{key}={saved.get(key)!r}", path
+            )
+    return {key: saved[key] for key in checks}
+
+
+def _train_config(args: argparse.Namespace) -> tuple[dict[str, Any], Path, Checkpoint | None]:
+    """The run's configuration, its output directory and the checkpoint it resumes (if any).
+
+    A new run takes the defaults for the options not given. A resumed run takes the
+    checkpoint's; a given option that differs from the checkpoint's is refused (CLIError),
+    except ``--iters``, ``--checkpoint-every`` and ``--data``, which do not change the run.
+    """
+    from .checkpoint import CHECKPOINT_NAME, load_checkpoint
+
+    data = None if args.data is None else str(args.data.absolute())
+    if args.resume is None:
+        out_dir: Path = args.out if args.out is not None else DEFAULT_OUT
+        path = out_dir / CHECKPOINT_NAME
+        if path.exists():
+            raise CLIError(
+                f"{out_dir} holds the checkpoint of an earlier run: continue it with "
+                f"'--resume {out_dir}', or delete {path} to start over there"
+            )
+        optimizer = args.optimizer if args.optimizer is not None else "sgd"
+        lr = args.lr if args.lr is not None else (
+            BOOK_LR if optimizer == "sgd" else _optimizers()[optimizer].default_lr
+        )
+        config = {
+            "optimizer": optimizer,
+            "lr": float(lr),
+            "hidden": args.hidden if args.hidden is not None else BOOK_HIDDEN,
+            "batch_size": args.batch_size if args.batch_size is not None else BOOK_BATCH_SIZE,
+            "iters": args.iters if args.iters is not None else BOOK_ITERS,
+            "seed": args.seed if args.seed is not None else 0,
+            "dtype": args.dtype if args.dtype is not None else "float64",
+            "checkpoint_every": args.checkpoint_every,
+            "data": data,
+        }
+        return config, out_dir, None
+
+    out_dir = args.resume
+    if args.out is not None and args.out.resolve() != out_dir.resolve():
+        raise CLIError(
+            f"--resume {out_dir} continues the run in {out_dir}; it cannot write into "
+            f"--out {args.out} (leave --out out)"
+        )
+    path = out_dir / CHECKPOINT_NAME
+    ckpt = load_checkpoint(path)  # CheckpointError (exit 2): missing, corrupt, truncated
+    config = _checked_config(ckpt.config, path)
+    conflicts = [
+        f"{flag} {getattr(args, key)} (the checkpoint's is {config[key]})"
+        for key, flag in _RESUME_FIXED.items()
+        if getattr(args, key) is not None and getattr(args, key) != config[key]
+    ]
+    if conflicts:
+        raise CLIError(
+            f"cannot resume {path} with other hyperparameters: {', '.join(conflicts)}; leave "
+            "these options out to use the checkpoint's values"
+        )
+    for key in ("iters", "checkpoint_every"):
+        if getattr(args, key) is not None:
+            config[key] = getattr(args, key)
+    if data is not None:
+        config["data"] = data
+    if ckpt.iteration > config["iters"]:
+        raise CLIError(
+            f"{path} is at iteration {ckpt.iteration}, past --iters {config['iters']}"
+        )
+    return config, out_dir, ckpt
+
+
+def _data_fingerprint(x_train: Array, t_train: Array, x_test: Array, t_test: Array) -> dict[
+    str, Any
+]:
+    """Shapes and a hash of the labels and of every 101st image: enough to tell data sets
+    apart, for a few milliseconds (hashing every image would take a second)."""
+    h = hashlib.sha256()
+    for a in (x_train[::101], t_train, x_test[::101], t_test):
+        h.update(str((a.shape, a.dtype.str)).encode())
+        h.update(np.ascontiguousarray(a).tobytes())
+    return {"train": list(x_train.shape), "test": list(x_test.shape), "sha256": h.hexdigest()}
+
+
+@contextmanager
+def _deferred_signals() -> Iterator[list[int]]:
+    """Defer SIGINT and SIGTERM: the first one is only recorded (in the list yielded), for
+    the training loop to stop at the end of its iteration, with every array consistent; a
+    second one raises KeyboardInterrupt at once. Signals ignored before stay ignored. Off
+    the main thread (where handlers cannot be set) nothing changes."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if received:
+            raise KeyboardInterrupt
+        received.append(signum)
+
+    previous: dict[int, Any] = {}
+    try:
+        for sig in (signal.SIGINT, getattr(signal, "SIGTERM", None)):
+            if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
+                previous[sig] = signal.signal(sig, handler)
+        yield received
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old if old is not None else signal.SIG_DFL)
+
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from tqdm import tqdm  # type: ignore[import-untyped,unused-ignore]
 
+    from .checkpoint import (
+        CHECKPOINT_NAME,
+        Checkpoint,
+        CheckpointError,
+        load_optimizer_state,
+        optimizer_state,
+        remove_stale_temp_files,
+        save_checkpoint,
+    )
     from .nn import TwoLayerNet
     from .serialization import save
 
-    optimizers = _optimizers()
-    opt_cls = optimizers[args.optimizer]
-    lr = args.lr if args.lr is not None else (
-        BOOK_LR if args.optimizer == "sgd" else opt_cls.default_lr
-    )
-    out_dir: Path = args.out
+    config, out_dir, resumed = _train_config(args)
+    opt_cls = _optimizers()[config["optimizer"]]
+    lr: float = config["lr"]
+    ckpt_path = out_dir / CHECKPOINT_NAME
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise CLIError(f"cannot create the output directory {out_dir}: {e}") from e
+    remove_stale_temp_files(ckpt_path)  # left by a checkpoint write that was killed midway
 
-    x_train, t_train, x_test, t_test = _load_mnist(args, one_hot_label=True)
+    data_args = argparse.Namespace(
+        data=None if config["data"] is None else Path(config["data"]), download=args.download
+    )
+    x_train, t_train, x_test, t_test = _load_mnist(data_args, one_hot_label=True)
     y_train, y_test = _labels(t_train), _labels(t_test)
     # The images stay float32 (as loaded, 188 MB); the network converts each batch to its
     # dtype, as the book's float64 net does with its float32 images.
-    dtype = np.dtype(args.dtype)
+    dtype = np.dtype(config["dtype"])
 
     # Seeded: the weights from default_rng(seed) (inside TwoLayerNet), the batches from an
     # independent child stream of the same seed. Same seed -> the same run, bit for bit.
-    network = TwoLayerNet(INPUT_SIZE, args.hidden, OUTPUT_SIZE, dtype=dtype, seed=args.seed)
-    batch_rng = np.random.default_rng(np.random.SeedSequence(args.seed).spawn(1)[0])
+    seed: int = config["seed"]
+    hidden: int = config["hidden"]
+    network = TwoLayerNet(INPUT_SIZE, hidden, OUTPUT_SIZE, dtype=dtype, seed=seed)
+    batch_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
     optimizer = opt_cls(lr=lr)
     named = dict(network.named_parameters())
     names, tensors = list(named), list(named.values())
 
-    iters_num = args.iters
+    iters_num: int = config["iters"]
     train_size = x_train.shape[0]
-    batch_size = args.batch_size
+    batch_size: int = config["batch_size"]
     iter_per_epoch = max(train_size / batch_size, 1)
+    every: int | None = config["checkpoint_every"]
 
     train_loss_list: list[float] = []
     epochs: list[dict[str, float | int]] = []
+    start_iter, wall_before = 0, 0.0
+    fingerprint: dict[str, Any] = {}
+
+    def data_fingerprint() -> dict[str, Any]:
+        if not fingerprint:
+            fingerprint.update(_data_fingerprint(x_train, t_train, x_test, t_test))
+        return fingerprint
+
+    if resumed is not None:
+        if resumed.data != data_fingerprint():
+            raise CLIError(
+                f"cannot resume {ckpt_path}: the MNIST data read now differ from the data "
+                "the run was trained on (give --data the same directory)"
+            )
+        try:
+            network.load_state_dict(resumed.params)
+            load_optimizer_state(optimizer, resumed.optimizer)
+            if resumed.rng_state["bit_generator"] != batch_rng.bit_generator.state[
+                "bit_generator"
+            ]:
+                raise ValueError(f"a {resumed.rng_state['bit_generator']} generator state")
+            batch_rng.bit_generator.state = dict(resumed.rng_state)
+        except (KeyError, ValueError, TypeError) as e:
+            raise CheckpointError(
+                f"{ckpt_path} does not fit the run it describes: {_one_line(e)}", ckpt_path
+            ) from e
+        train_loss_list = resumed.losses.tolist()
+        epochs = list(resumed.epochs)
+        start_iter, wall_before = resumed.iteration, resumed.wall_time_s
 
     def evaluate(i: int) -> dict[str, float | int]:
         return {
@@ -354,87 +570,139 @@ def _cmd_train(args: argparse.Namespace) -> int:
         }
 
     hyper = {
-        "network": f"TwoLayerNet({INPUT_SIZE}, {args.hidden}, {OUTPUT_SIZE})",
-        "optimizer": args.optimizer,
+        "network": f"TwoLayerNet({INPUT_SIZE}, {hidden}, {OUTPUT_SIZE})",
+        "optimizer": config["optimizer"],
         "lr": lr,
-        "hidden_size": args.hidden,
+        "hidden_size": hidden,
         "batch_size": batch_size,
         "iters": iters_num,
-        "seed": args.seed,
+        "seed": seed,
         "dtype": dtype.name,
         "weight_init_std": 0.01,
         "iter_per_epoch": iter_per_epoch,
     }
-    tqdm.write(
-        f"training {hyper['network']} {dtype.name}, {args.optimizer} lr={lr:g}, "
-        f"batch {batch_size}, {iters_num} iterations, seed {args.seed}"
-    )
     start = time.perf_counter()
-    running, n_running = 0.0, 0
-    with tqdm(total=iters_num, desc="train", unit="it", dynamic_ncols=True,
-              disable=None) as bar:
-        for i in range(iters_num):
-            batch_mask = batch_rng.choice(train_size, batch_size)
-            x_batch = x_train[batch_mask]
-            t_batch = t_train[batch_mask]
+    saved_at = start_iter if resumed is not None else -1
 
-            # The loss recorded is the one of this step's own forward pass, before the update;
-            # the book calls network.loss(x_batch, t_batch) again after the update (a second
-            # forward pass per iteration, ~1/3 of the step's cost) for nearly the same curve.
-            loss, grads = _step(network, names, tensors, x_batch, t_batch)
-            optimizer.update(network.params, grads)
-            train_loss_list.append(loss)
+    def write_checkpoint(completed: int) -> None:
+        """Everything the loop carries from one iteration to the next, after ``completed``."""
+        nonlocal saved_at
+        ckpt = Checkpoint(
+            iteration=completed,
+            params=network.state_dict(),
+            optimizer=optimizer_state(optimizer),
+            rng_state=batch_rng.bit_generator.state,
+            losses=np.array(train_loss_list, dtype=np.float64),
+            epochs=epochs,
+            config=config,
+            data=data_fingerprint(),
+            wall_time_s=wall_before + (time.perf_counter() - start),
+        )
+        try:
+            save_checkpoint(ckpt_path, ckpt)  # atomic: the previous one survives any failure
+        except OSError as e:
+            raise CLIError(f"cannot write the checkpoint {ckpt_path}: {e}") from e
+        saved_at = completed
 
-            if i % iter_per_epoch == 0:
-                row = evaluate(i)
-                epochs.append(row)
-                tqdm.write(
-                    f"epoch {row['epoch']:4.1f}  train acc, test acc | "
-                    f"{row['train_acc']:.4f}, {row['test_acc']:.4f}"
-                )
-            running += loss
-            n_running += 1
-            if n_running == 50 or i == iters_num - 1:
-                bar.set_postfix(loss=f"{running / n_running:.4f}", refresh=False)
-                running, n_running = 0.0, 0
-            bar.update(1)
-
-    final = (
-        epochs[-1] if epochs and epochs[-1]["iteration"] == iters_num - 1
-        else evaluate(iters_num - 1)
-    )
-    wall = time.perf_counter() - start
     tqdm.write(
-        f"final ({iters_num} iterations, {wall:.1f} s)  train acc, test acc | "
-        f"{final['train_acc']:.4f}, {final['test_acc']:.4f}"
+        f"training {hyper['network']} {dtype.name}, {config['optimizer']} lr={lr:g}, "
+        f"batch {batch_size}, {iters_num} iterations, seed {seed}"
     )
+    if resumed is not None:
+        tqdm.write(f"resuming {ckpt_path} after iteration {start_iter}")
+    completed = start_iter
+    with _deferred_signals() as received:
+        if every and saved_at < 0:
+            write_checkpoint(0)
+        running, n_running = 0.0, 0
+        with tqdm(total=iters_num, initial=start_iter, desc="train", unit="it",
+                  dynamic_ncols=True, disable=None) as bar:
+            for i in range(start_iter, iters_num):
+                batch_mask = batch_rng.choice(train_size, batch_size)
+                x_batch = x_train[batch_mask]
+                t_batch = t_train[batch_mask]
 
-    every = max(1, math.ceil(iters_num / MAX_LOSS_POINTS))
-    metrics = {
-        "command": "train",
-        "hyperparameters": hyper,
-        "epochs": epochs,
-        "final": {**final, "loss": train_loss_list[-1]},
-        "train_acc": final["train_acc"],
-        "test_acc": final["test_acc"],
-        "wall_time_s": wall,
-        "loss": {
-            "note": "loss of each step's forward pass (before its update), every "
-            f"{every} iterations: values[k] is iteration k*{every}",
-            "every": every,
-            "values": train_loss_list[::every],
-        },
-    }
-    try:
-        save(network, out_dir / "model.npz")  # atomic, no pickle
-        with _atomic_write(out_dir / "metrics.json", "w") as f:
-            json.dump(metrics, f, indent=1)
-            f.write("\n")
-        _plot_curves(out_dir / "curves.png", train_loss_list, epochs, final)
-    except OSError as e:
-        raise CLIError(f"cannot write to {out_dir}: {e}") from e
-    tqdm.write(f"wrote {out_dir / 'curves.png'}, {out_dir / 'metrics.json'}, "
-               f"{out_dir / 'model.npz'}")
+                # The loss recorded is the one of this step's own forward pass, before the
+                # update; the book calls network.loss(x_batch, t_batch) again after the update
+                # (a second forward pass per iteration, ~1/3 of the step's cost) for nearly
+                # the same curve.
+                loss, grads = _step(network, names, tensors, x_batch, t_batch)
+                optimizer.update(network.params, grads)
+                train_loss_list.append(loss)
+
+                if i % iter_per_epoch == 0:
+                    row = evaluate(i)
+                    epochs.append(row)
+                    tqdm.write(
+                        f"epoch {row['epoch']:4.1f}  train acc, test acc | "
+                        f"{row['train_acc']:.4f}, {row['test_acc']:.4f}"
+                    )
+                running += loss
+                n_running += 1
+                if n_running == 50 or i == iters_num - 1:
+                    bar.set_postfix(loss=f"{running / n_running:.4f}", refresh=False)
+                    running, n_running = 0.0, 0
+                bar.update(1)
+                completed = i + 1
+                if received:
+                    break
+                if every and completed % every == 0:
+                    write_checkpoint(completed)
+
+        if received or (every and saved_at != completed):
+            if saved_at != completed:
+                write_checkpoint(completed)
+            if received:
+                name = signal.Signals(received[0]).name
+                print(
+                    f"{PROG}: interrupted ({name}) after iteration {completed} of "
+                    f"{iters_num}; saved {ckpt_path}; continue with: {PROG} train --resume "
+                    f"{shlex.quote(str(out_dir))}",
+                    file=sys.stderr,
+                )
+                return 128 + received[0]
+
+        final = (
+            epochs[-1] if epochs and epochs[-1]["iteration"] == iters_num - 1
+            else evaluate(iters_num - 1)
+        )
+        wall = wall_before + (time.perf_counter() - start)
+        tqdm.write(
+            f"final ({iters_num} iterations, {wall:.1f} s)  train acc, test acc | "
+            f"{final['train_acc']:.4f}, {final['test_acc']:.4f}"
+        )
+
+        every_loss = max(1, math.ceil(iters_num / MAX_LOSS_POINTS))
+        metrics = {
+            "command": "train",
+            "hyperparameters": hyper,
+            "epochs": epochs,
+            "final": {**final, "loss": train_loss_list[-1]},
+            "train_acc": final["train_acc"],
+            "test_acc": final["test_acc"],
+            "wall_time_s": wall,
+            "loss": {
+                "note": "loss of each step's forward pass (before its update), every "
+                f"{every_loss} iterations: values[k] is iteration k*{every_loss}",
+                "every": every_loss,
+                "values": train_loss_list[::every_loss],
+            },
+        }
+        try:
+            save(network, out_dir / "model.npz")  # atomic, no pickle
+            with _atomic_write(out_dir / "metrics.json", "w") as f:
+                json.dump(metrics, f, indent=1)
+                f.write("\n")
+            _plot_curves(out_dir / "curves.png", train_loss_list, epochs, final)
+        except OSError as e:
+            raise CLIError(f"cannot write to {out_dir}: {e}") from e
+        tqdm.write(f"wrote {out_dir / 'curves.png'}, {out_dir / 'metrics.json'}, "
+                   f"{out_dir / 'model.npz'}")
+        if received:  # arrived while the outputs were written: they are complete
+            name = signal.Signals(received[0]).name
+            print(f"{PROG}: interrupted ({name}) after the run had finished; its outputs "
+                  "are complete", file=sys.stderr)
+            return 128 + received[0]
     return 0
 
 

@@ -1,0 +1,339 @@
+"""Training checkpoints: everything needed to continue a run bit for bit, in one ``.npz``.
+
+A checkpoint is a single file, written atomically by :func:`tinygrad_fish.serialization.save`
+(a temporary file in the same directory, flushed and ``fsync``-ed, then ``os.replace``-d over
+the previous checkpoint; a crash or a kill mid-write leaves the previous checkpoint intact),
+and read back without pickle. It holds numeric arrays only:
+
+- ``meta``: UTF-8 JSON text stored as a ``uint8`` array (numeric, so the no-pickle reader
+  accepts it): the format name and version, the number of completed iterations, the run's
+  configuration (hyperparameters, data location), a fingerprint of the data, the batch
+  sampler's ``bit_generator.state`` (a JSON object of Python ints), the optimizer's scalar
+  state and slot names, the per-epoch accuracies and the wall time so far.
+- ``param.NAME``: the model's state dict (``W1``, ``b1``, ...), in its own dtype.
+- ``optim.ATTR.K``: the ``K``-th array of the optimizer's slot ``ATTR`` (Momentum's ``v``,
+  AdaGrad's and RMSprop's ``h``, Adam's ``m`` and ``v``); the keys are listed in ``meta``.
+- ``loss``: the loss of every completed iteration (float64, exact).
+
+Examples:
+    >>> import numpy as np, tempfile, os
+    >>> from tinygrad_fish.optim import Adam
+    >>> from tinygrad_fish.checkpoint import (
+    ...     Checkpoint, load_checkpoint, load_optimizer_state, optimizer_state, save_checkpoint)
+    >>> opt = Adam(lr=0.01)
+    >>> params = {"w": np.ones(3)}
+    >>> opt.update(params, {"w": np.full(3, 0.5)})
+    >>> rng = np.random.default_rng(0)
+    >>> ckpt = Checkpoint(iteration=1, params=params, optimizer=optimizer_state(opt),
+    ...                   rng_state=rng.bit_generator.state, losses=np.array([2.3]))
+    >>> path = os.path.join(tempfile.mkdtemp(), "checkpoint.npz")
+    >>> save_checkpoint(path, ckpt)
+    >>> back = load_checkpoint(path)
+    >>> fresh = Adam(lr=0.01)
+    >>> load_optimizer_state(fresh, back.optimizer)
+    >>> fresh.iter, bool(np.array_equal(fresh.m["w"], opt.m["w"]))
+    (1, True)
+
+The optimizer helpers (:func:`optimizer_state`, :func:`load_optimizer_state`) read and write
+an optimizer's instance attributes generically: numbers, and dicts of arrays (or None before
+the first update). An attribute of any other kind is refused rather than silently dropped.
+They would belong in :mod:`tinygrad_fish.optim` as ``state_dict``/``load_state_dict``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import json
+import math
+import os
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .errors import TinygradFishError
+from .serialization import ModelFileError, load, save
+
+__all__ = [
+    "CHECKPOINT_NAME",
+    "Checkpoint",
+    "CheckpointError",
+    "load_checkpoint",
+    "load_optimizer_state",
+    "optimizer_state",
+    "remove_stale_temp_files",
+    "save_checkpoint",
+]
+
+Array = npt.NDArray[Any]
+PathLike = str | os.PathLike[str]
+
+#: The checkpoint's file name in a run's output directory.
+CHECKPOINT_NAME = "checkpoint.npz"
+FORMAT = "tinygrad-fish training checkpoint"
+VERSION = 1
+
+
+class CheckpointError(TinygradFishError, ValueError):
+    """A checkpoint that is missing, truncated, corrupt, of another format, or inconsistent.
+
+    Attributes:
+        path: the file.
+    """
+
+    def __init__(self, message: str, path: PathLike) -> None:
+        super().__init__(message)
+        self.path = os.fspath(path)
+
+
+@dataclass
+class Checkpoint:
+    """The state of a training run after ``iteration`` completed iterations.
+
+    Attributes:
+        iteration: iterations completed (the next one to run has this index).
+        params: the model's state dict, ``{name: array}``.
+        optimizer: :func:`optimizer_state` of the optimizer.
+        rng_state: the batch sampler's ``Generator.bit_generator.state``.
+        losses: the loss of each completed iteration (``len(losses) == iteration``).
+        epochs: the per-epoch evaluation rows so far.
+        config: the run's configuration (hyperparameters and the like), JSON-able.
+        data: a fingerprint of the data trained on, JSON-able.
+        wall_time_s: training time so far, in seconds.
+    """
+
+    iteration: int
+    params: Mapping[str, Array]
+    optimizer: Mapping[str, Any]
+    rng_state: Mapping[str, Any]
+    losses: Array
+    epochs: list[dict[str, Any]] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
+    wall_time_s: float = 0.0
+
+
+# ------------------------------------------------------------------------------ optimizer state
+
+
+def _check_key(owner: str, key: Hashable) -> str | int:
+    if isinstance(key, bool) or not isinstance(key, (str, int)):
+        raise TypeError(f"{owner}: cannot checkpoint a state key {key!r} (only str and int)")
+    return key
+
+
+def optimizer_state(optimizer: Any) -> dict[str, Any]:
+    """A snapshot of an optimizer's state: ``{"type", "scalars", "slots"}``.
+
+    ``scalars`` holds its number attributes (``lr``, Adam's ``iter``, ...); ``slots`` its
+    dicts of arrays (``{attr: {key: array copy}}``, or ``{attr: None}`` before the first
+    update). The parameter list of a PyTorch-style optimizer is not part of it.
+
+    Raises:
+        TypeError: an attribute is neither (it could not be restored, so it is not dropped).
+    """
+    name = type(optimizer).__name__
+    scalars: dict[str, Any] = {}
+    slots: dict[str, dict[str | int, Array] | None] = {}
+    for attr, value in vars(optimizer).items():
+        if attr == "params":
+            continue
+        if value is None or isinstance(value, dict):
+            if value is None:
+                slots[attr] = None
+                continue
+            out: dict[str | int, Array] = {}
+            for key, arr in value.items():
+                if not isinstance(arr, np.ndarray):
+                    raise TypeError(
+                        f"{name}.{attr}[{key!r}] is a {type(arr).__name__}, not an array"
+                    )
+                out[_check_key(f"{name}.{attr}", key)] = arr.copy()
+            slots[attr] = out
+        elif isinstance(value, (bool, int, float)):
+            scalars[attr] = value
+        else:
+            raise TypeError(
+                f"cannot checkpoint {name}.{attr} of type {type(value).__name__}: only numbers "
+                "and dicts of arrays are saved"
+            )
+    return {"type": name, "scalars": scalars, "slots": slots}
+
+
+def load_optimizer_state(optimizer: Any, state: Mapping[str, Any]) -> None:
+    """Restore :func:`optimizer_state`'s snapshot into ``optimizer`` (of the same class).
+
+    Everything is checked before anything is set.
+
+    Raises:
+        ValueError: another optimizer class, or not the same attributes.
+    """
+    name = type(optimizer).__name__
+    if state.get("type") != name:
+        raise ValueError(f"the saved optimizer state is a {state.get('type')}'s, not a {name}'s")
+    scalars: Mapping[str, Any] = state["scalars"]
+    slots: Mapping[str, Any] = state["slots"]
+    own = {k for k in vars(optimizer) if k != "params"}
+    saved = set(scalars) | set(slots)
+    if own != saved:
+        raise ValueError(
+            f"the saved {name} state has the attributes {sorted(saved)}, the optimizer "
+            f"{sorted(own)}"
+        )
+    for attr, value in scalars.items():
+        if type(value) is not type(getattr(optimizer, attr)):
+            raise ValueError(
+                f"{name}.{attr}: saved a {type(value).__name__}, the optimizer has a "
+                f"{type(getattr(optimizer, attr)).__name__}"
+            )
+    for attr, value in scalars.items():
+        setattr(optimizer, attr, value)
+    for attr, value in slots.items():
+        setattr(optimizer, attr, None if value is None else
+                {k: np.array(a, copy=True) for k, a in value.items()})
+
+
+# ------------------------------------------------------------------------------ save / load
+
+
+def _as_json_bytes(obj: Any) -> Array:
+    text = json.dumps(obj, allow_nan=True, sort_keys=False)
+    return np.frombuffer(text.encode("utf-8"), dtype=np.uint8).copy()
+
+
+def save_checkpoint(path: PathLike, ckpt: Checkpoint) -> None:
+    """Write ``ckpt`` to ``path`` atomically (temp file, fsync, ``os.replace``), no pickle.
+
+    Raises:
+        ModelFileError: the file cannot be written; the previous checkpoint is unchanged.
+        TypeError: a slot key or an attribute that cannot be saved.
+    """
+    losses = np.asarray(ckpt.losses, dtype=np.float64)
+    if len(losses) != ckpt.iteration:
+        raise ValueError(f"{len(losses)} losses for {ckpt.iteration} iterations")
+    arrays: dict[str, Array] = {}
+    for name, arr in ckpt.params.items():
+        arrays[f"param.{name}"] = np.asarray(arr)
+    slot_keys: dict[str, list[str | int] | None] = {}
+    for attr, slot in ckpt.optimizer["slots"].items():
+        if slot is None:
+            slot_keys[attr] = None
+            continue
+        keys = list(slot)
+        slot_keys[attr] = keys
+        for k, key in enumerate(keys):
+            arrays[f"optim.{attr}.{k}"] = slot[key]
+    arrays["loss"] = losses
+    meta = {
+        "format": FORMAT,
+        "version": VERSION,
+        "iteration": ckpt.iteration,
+        "config": ckpt.config,
+        "data": ckpt.data,
+        "rng": dict(ckpt.rng_state),
+        "params": list(ckpt.params),
+        "optimizer": {
+            "type": ckpt.optimizer["type"],
+            "scalars": ckpt.optimizer["scalars"],
+            "slots": slot_keys,
+        },
+        "epochs": ckpt.epochs,
+        "wall_time_s": ckpt.wall_time_s,
+    }
+    arrays["meta"] = _as_json_bytes(meta)
+    save(arrays, path)
+
+
+def _invalid(path: str, why: str) -> CheckpointError:
+    return CheckpointError(f"{path} is not a valid training checkpoint: {why}", path)
+
+
+def load_checkpoint(path: PathLike) -> Checkpoint:
+    """Read and check a checkpoint written by :func:`save_checkpoint` (never unpickles).
+
+    Raises:
+        CheckpointError: the file is missing, unreadable, truncated or corrupt, of another
+            format or version, or inconsistent; the message says which and names the path.
+    """
+    p = os.fspath(path)
+    if not os.path.exists(p):
+        raise CheckpointError(f"no checkpoint to resume from: {p} does not exist", p)
+    try:
+        arrays = load(p)
+    except ModelFileError as e:
+        text = str(e).removeprefix("load(): ").replace("model file", "checkpoint")
+        raise CheckpointError(f"cannot read the checkpoint: {text}", p) from e
+    if "meta" not in arrays:
+        raise _invalid(p, "it has no 'meta' entry (is it a model file?)")
+    raw = arrays["meta"]
+    if raw.dtype != np.uint8 or raw.ndim != 1:
+        raise _invalid(p, f"its 'meta' entry is {raw.dtype} {raw.shape}, not UTF-8 bytes")
+    try:
+        meta = json.loads(raw.tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise _invalid(p, f"its metadata is not JSON ({e})") from e
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise _invalid(p, "its metadata does not name the checkpoint format")
+    if meta.get("version") != VERSION:
+        raise _invalid(p, f"format version {meta.get('version')!r}, this version reads "
+                          f"{VERSION}")
+    try:
+        iteration = meta["iteration"]
+        if isinstance(iteration, bool) or not isinstance(iteration, int) or iteration < 0:
+            raise ValueError(f"bad iteration {iteration!r}")
+        losses = arrays["loss"]
+        if losses.dtype != np.float64 or losses.shape != (iteration,):
+            raise ValueError(f"'loss' is {losses.dtype} {losses.shape} for {iteration} "
+                             "iterations")
+        params = {name: arrays[f"param.{name}"] for name in meta["params"]}
+        opt = meta["optimizer"]
+        slots: dict[str, dict[str | int, Array] | None] = {}
+        for attr, keys in opt["slots"].items():
+            slots[attr] = None if keys is None else {
+                key: arrays[f"optim.{attr}.{k}"] for k, key in enumerate(keys)
+            }
+        expected = {"meta", "loss"} | {f"param.{n}" for n in params} | {
+            f"optim.{a}.{k}" for a, s in slots.items() if s is not None for k in range(len(s))
+        }
+        if set(arrays) != expected:
+            raise ValueError(f"unexpected entries {sorted(set(arrays) - expected)}")
+        rng = meta["rng"]
+        if not isinstance(rng, dict) or not isinstance(rng.get("bit_generator"), str):
+            raise ValueError("no random generator state")
+        wall = float(meta["wall_time_s"])
+        if not math.isfinite(wall):
+            raise ValueError(f"bad wall time {wall}")
+        ckpt = Checkpoint(
+            iteration=iteration,
+            params=params,
+            optimizer={"type": opt["type"], "scalars": dict(opt["scalars"]), "slots": slots},
+            rng_state=rng,
+            losses=losses,
+            epochs=list(meta["epochs"]),
+            config=dict(meta["config"]),
+            data=dict(meta["data"]),
+            wall_time_s=wall,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        what = f"missing {e}" if isinstance(e, KeyError) else str(e)
+        raise _invalid(p, what) from e
+    return ckpt
+
+
+def remove_stale_temp_files(path: PathLike) -> list[str]:
+    """Remove the temporary files a write of ``path`` killed midway left next to it.
+
+    Returns the names removed.
+    """
+    p = os.fspath(path)
+    directory, base = os.path.split(p)
+    pattern = os.path.join(glob.escape(directory or "."), f".{glob.escape(base)}.*.tmp")
+    removed = []
+    for tmp in glob.glob(pattern):
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+            removed.append(tmp)
+    return removed
