@@ -17,6 +17,16 @@ _shared = Path(__file__).resolve().parents[2] / "shared" / "mnist"
 if "TINYGRAD_FISH_DATA" not in os.environ and _shared.is_dir():
     os.environ["TINYGRAD_FISH_DATA"] = str(_shared)
 
+# One BLAS thread: the tests' products are small, and two xdist workers on two cores, each
+# spinning several OpenBLAS threads, make them many times slower (and float32 sums differ
+# with the thread count, which the bit-for-bit tests compare).
+try:
+    from threadpoolctl import threadpool_limits
+except ImportError:  # pragma: no cover - threadpoolctl comes with the dev extra
+    pass
+else:
+    threadpool_limits(limits=1, user_api="blas")
+
 settings.register_profile(
     "ci",
     max_examples=60,

@@ -25,18 +25,6 @@ EXAMPLES = REPO / "examples"
 
 
 @contextlib.contextmanager
-def one_blas_thread() -> Iterator[None]:
-    """One BLAS thread (small products; avoids oversubscribing two cores under xdist)."""
-    try:
-        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped,unused-ignore]
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
-
-
-@contextlib.contextmanager
 def global_numpy_seed(seed: int) -> Iterator[None]:
     """The book's scripts use ``np.random``; seed it and put its state back afterwards."""
     state = np.random.get_state()
@@ -142,7 +130,7 @@ def test_book_training_loop_learns_mnist() -> None:
     source = source.replace("iters_num = 10000\n", "iters_num = 1000\n")
     namespace: dict[str, Any] = {"__name__": "__main__"}
     stdout = io.StringIO()
-    with global_numpy_seed(0), one_blas_thread(), contextlib.redirect_stdout(stdout):
+    with global_numpy_seed(0), contextlib.redirect_stdout(stdout):
         exec(compile(source, str(EXAMPLES / "train_neuralnet.py"), "exec"), namespace)
 
     # The book prints train and test accuracy at i = 0 and i = 600.
@@ -203,7 +191,7 @@ def test_optimizer_compare_draws_four_curves(tmp_path: Path) -> None:
     spec.loader.exec_module(module)
     out = tmp_path / "compare.png"
     stdout = io.StringIO()
-    with one_blas_thread(), contextlib.redirect_stdout(stdout):
+    with contextlib.redirect_stdout(stdout):
         assert module.main([str(out), "--iters", "30"]) == 0
     assert out.read_bytes().startswith(b"\x89PNG")
     text = stdout.getvalue()

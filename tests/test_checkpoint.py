@@ -17,12 +17,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from support import mnist_root
 
 from tinygrad_fish import cli
 from tinygrad_fish.checkpoint import (
@@ -42,18 +43,6 @@ from tinygrad_fish.serialization import save
 REPO = Path(__file__).resolve().parents[1]
 SUBPROCESS_ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                   "PYTHONPATH": str(REPO)}
-
-
-@pytest.fixture(autouse=True)
-def _one_blas_thread() -> Iterator[None]:
-    """One BLAS thread, as the subprocesses get (and so the same sums, bit for bit)."""
-    try:
-        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped,unused-ignore]
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 def assert_one_line_error(err: str, *needles: str) -> None:
@@ -367,15 +356,6 @@ def test_help_lists_the_checkpoint_options(capsys: pytest.CaptureFixture[str]) -
 
 ITERS = 300
 EVERY = 50
-
-
-def mnist_root() -> Path:
-    env = os.environ.get("TINYGRAD_FISH_DATA")
-    if not env:
-        if os.environ.get("CI", "").lower() in ("true", "1"):
-            pytest.fail("CI is set but TINYGRAD_FISH_DATA is not; it must point at MNIST")
-        pytest.skip("TINYGRAD_FISH_DATA is not set")
-    return Path(env).expanduser().absolute()
 
 
 Result = tuple[dict[str, Any], dict[str, np.ndarray]]

@@ -15,48 +15,19 @@ import re
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from support import mnist_root
 
 from tinygrad_fish.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-@contextlib.contextmanager
-def one_blas_thread() -> Iterator[None]:
-    """One BLAS thread: the net's products are small, and two test workers on two cores
-    each spinning several OpenBLAS threads make them many times slower."""
-    try:
-        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped,unused-ignore]
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
-
-@pytest.fixture(autouse=True)
-def _one_blas_thread() -> Iterator[None]:
-    with one_blas_thread():
-        yield
-
-
-def mnist_root() -> Path:
-    """The real MNIST directory ($TINYGRAD_FISH_DATA); skip if unset, fail under CI."""
-    env = os.environ.get("TINYGRAD_FISH_DATA")
-    if not env:
-        if os.environ.get("CI", "").lower() in ("true", "1"):
-            pytest.fail("CI is set but TINYGRAD_FISH_DATA is not; it must point at MNIST")
-        pytest.skip("TINYGRAD_FISH_DATA is not set")
-    root = Path(env).expanduser()
-    if not root.is_absolute() and not root.is_dir():
-        root = REPO / root
-    return root
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str, str]:
@@ -276,8 +247,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     root = mnist_root()
     out = tmp_path_factory.mktemp("train")
     buf = io.StringIO()
-    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(io.StringIO()), \
-            one_blas_thread():
+    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(io.StringIO()):
         code = main(["train", "--iters", str(TRAIN_ITERS), "--out", str(out),
                      "--data", str(root), "--no-download"])
     assert code == 0

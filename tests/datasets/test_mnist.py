@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from support import mnist_root
 
 from tinygrad_fish.datasets import (
     MIRRORS,
@@ -468,21 +469,9 @@ def test_unwritable_dir(server: Server, tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- real MNIST
 
 
-def real_mnist_root() -> Path:
-    env = os.environ.get("TINYGRAD_FISH_DATA")
-    if not env:
-        if os.environ.get("CI", "").lower() in ("true", "1"):
-            pytest.fail("CI is set but TINYGRAD_FISH_DATA is not; it must point at MNIST")
-        pytest.skip("TINYGRAD_FISH_DATA is not set")
-    root = Path(env).expanduser()
-    if not root.is_absolute() and not root.is_dir():
-        root = REPO / root
-    return root
-
-
 @pytest.mark.slow
 def test_real_mnist() -> None:
-    root = real_mnist_root()
+    root = mnist_root()
     (x_train, t_train), (x_test, t_test) = load_mnist(root=root, download=False)
     assert x_train.shape == (60000, 784) and x_train.dtype == np.float32
     assert x_test.shape == (10000, 784) and x_test.dtype == np.float32

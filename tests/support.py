@@ -1,0 +1,29 @@
+"""Helpers shared by the tests (tests/ is on sys.path: ``from support import mnist_root``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def running_in_ci() -> bool:
+    """True under CI (env CI=true or 1), where a missing resource fails instead of skipping."""
+    return os.environ.get("CI", "").lower() in ("true", "1")
+
+
+def mnist_root() -> Path:
+    """The real MNIST directory ($TINYGRAD_FISH_DATA; tests/conftest.py defaults it to
+    ../shared/mnist). Skips the test when it is missing, but fails it under CI."""
+    env = os.environ.get("TINYGRAD_FISH_DATA")
+    if not env:
+        if running_in_ci():
+            pytest.fail("CI is set but TINYGRAD_FISH_DATA is not; it must point at MNIST")
+        pytest.skip("TINYGRAD_FISH_DATA is not set")
+    root = Path(env).expanduser()
+    if not root.is_absolute() and not root.is_dir():
+        root = REPO / root
+    return root.absolute()
