@@ -254,13 +254,6 @@ def test_grad_function_leaves_inputs_and_dot_grad_alone(expr, data):
             assert not np.shares_memory(g.data, a), f"grad {i} shares memory with {m}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="autograd.py grad() returns the gradients the walk reached as they are (only "
-    "_accumulate, for .grad, copies): tf.grad(a + b, [a, b], seed) returns the same Tensor "
-    "twice, whose data is the caller's seed array, so changing one result in place changes "
-    "the other and the caller's seed",
-)
 def test_grad_function_results_are_not_aliased_xfail():
     a = Tensor([1.0, 2.0], requires_grad=True)
     b = Tensor([3.0, 4.0], requires_grad=True)
@@ -297,13 +290,6 @@ def test_create_graph_grads_are_unaliased_and_leave_the_seed_alone():
     assert not np.shares_memory(b.grad.data, seed)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="autograd.py _accumulate copies a leaf's gradient only when create_graph=False: "
-    "with create_graph=True, (a + b).backward(seed, create_graph=True) sets a.grad and "
-    "b.grad to the very same Tensor, whose data is the caller's seed array (PyTorch clones "
-    "the gradient in that mode), so an in-place change of one changes the others",
-)
 def test_create_graph_grads_are_not_aliased_xfail():
     a = Tensor([1.0, 2.0], requires_grad=True)
     b = Tensor([3.0, 4.0], requires_grad=True)

@@ -25,7 +25,15 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from .errors import AnomalyError, DTypeError, GraphError, ShapeError
+from .errors import (
+    AnomalyError,
+    DTypeError,
+    GraphError,
+    IndexingError,
+    InvalidArgumentError,
+    ShapeError,
+    TinygradFishError,
+)
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -267,11 +275,9 @@ class Function:
         fn = cls.__new__(cls)
         try:
             data = fn.forward(*map(_get_data, inputs), **attrs)
-        except ValueError as e:  # numpy's shape complaints, made to name the op and shapes
-            if isinstance(e, ShapeError):
-                raise
-            shapes = " and ".join(str(t.shape) for t in inputs)
-            raise ShapeError(f"{cls.name}: {e} (input shapes {shapes})") from e
+        except (ValueError, TypeError, OverflowError, IndexError) as e:
+            # numpy's complaints, made to name the op and its inputs' shapes and dtypes
+            raise _forward_error(cls.name, e, inputs) from e
         # Tensor._wrap, inlined: this is the hottest path of the engine.
         out = _new_tensor(_Tensor)
         out.data = data if type(data) is np.ndarray else np.asarray(data)
@@ -368,6 +374,26 @@ def _freed_error(t: Tensor) -> GraphError:
         "(and a book-style network frees the graph of its previous forward pass when it runs "
         "a new one). Compute the forward pass again, or pass retain_graph=True."
     )
+
+
+def _forward_error(name: str, e: Exception, inputs: Sequence[Tensor]) -> Exception:
+    """The tinygrad_fish error for an exception raised inside an op's forward."""
+    if isinstance(e, TinygradFishError):
+        return e
+    shapes = " and ".join(str(t.data.shape) for t in inputs)
+    dtypes = " and ".join(str(t.data.dtype) for t in inputs)
+    if isinstance(e, np.exceptions.AxisError):
+        return ShapeError(f"{name}: {e} (input shapes {shapes})")
+    if isinstance(e, IndexError):
+        return IndexingError(f"{name}: {e} (input shape {shapes})")
+    if isinstance(e, (TypeError, OverflowError)):
+        if all(t.data.dtype.kind == "f" for t in inputs):
+            return e  # not about dtypes: a bug in the op itself, shown as it is
+        return DTypeError(f"{name}: {e} (input dtypes {dtypes})")
+    text = str(e)
+    if any(w in text for w in ("shape", "broadcast", "align", "size", "dimension")):
+        return ShapeError(f"{name}: {text} (input shapes {shapes})")
+    return InvalidArgumentError(f"{name}: {text} (input shapes {shapes}, dtypes {dtypes})")
 
 
 def _modified_error(fn: Function, inputs: tuple[Tensor, ...], out: Tensor) -> GraphError:
@@ -508,6 +534,11 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool, handed_out: set[int
             data = data.copy()
         handed_out.add(id(data))
         g = _Tensor._wrap(data)
+    elif id(g.data) in handed_out:  # the same array again: a new one, still in the graph
+        g = g * 1.0
+        handed_out.add(id(g.data))
+    else:
+        handed_out.add(id(g.data))
     if g.data.dtype != leaf.data.dtype:
         g = g.astype(leaf.data.dtype)
     leaf.grad = g if leaf.grad is None else leaf.grad + g
@@ -529,6 +560,11 @@ def _seed_gradients(
                 f"{what}: the output (shape {out.shape}) does not require grad and has no "
                 "graph: no input it depends on has requires_grad=True, or it was computed "
                 "under no_grad()"
+            )
+        if out.data.dtype.kind != "f":
+            raise DTypeError(
+                f"{what}: the output has dtype {out.data.dtype}; only floating-point outputs "
+                "can be differentiated"
             )
         if g is None:
             if out.data.size != 1:
@@ -622,15 +658,27 @@ def grad(
     keep = create_graph if retain_graph is None else retain_graph
     found = _run_backward(outs, seeds, keep, create_graph, ins)
     result: list[Tensor | None] = []
+    # No two results share an array, nor one with a seed (the caller's gradient).
+    seen = {id(s.data) for s in seeds}
     for i, x in enumerate(ins):
         g = found.get(id(x))
-        if g is None and not allow_unused:
-            raise GraphError(
-                f"grad(): input {i} (shape {x.shape}) is not used to compute the outputs; "
-                "pass allow_unused=True to get None for it"
-            )
-        if g is not None and not create_graph and g._ctx is not None:
-            g = g.detach()
+        if g is None:
+            if not allow_unused:
+                raise GraphError(
+                    f"grad(): input {i} (shape {x.shape}) is not used to compute the outputs; "
+                    "pass allow_unused=True to get None for it"
+                )
+        elif create_graph:
+            if id(g.data) in seen:
+                with enable_grad():
+                    g = g * 1.0
+        else:
+            if id(g.data) in seen:
+                g = _Tensor._wrap(g.data.copy())
+            elif g._ctx is not None:
+                g = g.detach()
+        if g is not None:
+            seen.add(id(g.data))
         result.append(g)
     return tuple(result)
 

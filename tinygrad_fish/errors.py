@@ -14,6 +14,8 @@ __all__ = [
     "DatasetError",
     "GradcheckError",
     "GraphError",
+    "IndexingError",
+    "InvalidArgumentError",
     "ShapeError",
     "TinygradFishError",
 ]
@@ -69,3 +71,12 @@ class GradcheckError(TinygradFishError, AssertionError):
 class AnomalyError(TinygradFishError, FloatingPointError):
     """Inside :func:`~tinygrad_fish.detect_anomaly`: an op produced NaN or inf, forward or
     backward; the message names the op and where in your code it was created."""
+
+
+class IndexingError(TinygradFishError, IndexError):
+    """An index that does not fit the tensor (out of range, too many, not an integer)."""
+
+
+class InvalidArgumentError(TinygradFishError, ValueError):
+    """An argument value an op cannot use (other than a shape or a dtype); the message says
+    which and why."""

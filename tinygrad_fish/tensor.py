@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import autograd
-from .errors import DTypeError, GraphError
+from .errors import DTypeError, GraphError, InvalidArgumentError
 
 __all__ = ["ArrayLike", "Tensor", "as_tensor"]
 
@@ -324,15 +324,25 @@ class Tensor:
             )
         o = other.data if isinstance(other, Tensor) else other
         d = self.data
+        if not d.flags.writeable:
+            raise InvalidArgumentError(
+                f"in-place '{op}=': this tensor's data is a read-only view (as broadcast_to "
+                "gives); make a tensor of its own first, e.g. t = t + 0"
+            )
         self._version += 1
-        if op == "+":
-            d += o
-        elif op == "-":
-            d -= o
-        elif op == "*":
-            d *= o
-        else:
-            d /= o
+        try:
+            if op == "+":
+                d += o
+            elif op == "-":
+                d -= o
+            elif op == "*":
+                d *= o
+            else:
+                d /= o
+        except (TypeError, ValueError) as e:  # numpy's casting and broadcasting complaints
+            raise InvalidArgumentError(
+                f"in-place '{op}=' on a tensor of shape {d.shape} and dtype {d.dtype}: {e}"
+            ) from e
         return self
 
     def __iadd__(self, other: ArrayLike) -> Tensor:
@@ -475,13 +485,23 @@ def _raw(x: Any) -> Any:
 def as_tensor(x: ArrayLike, like: Tensor | None = None) -> Tensor:
     """Return ``x`` if it is a Tensor, else a Tensor around it (no copy for arrays).
 
-    A Python scalar combined with a floating-point tensor ``like`` takes ``like``'s dtype,
-    so ``2 * x`` stays float32 for a float32 ``x`` (as numpy does with Python scalars).
+    A Python number combined with a tensor ``like`` takes the dtype numpy would give it
+    (numpy treats Python numbers as "weak"): ``2 * x`` stays float32 for a float32 ``x`` and
+    int8 for an int8 one.
+
+    Raises:
+        DTypeError: a Python number that does not fit ``like``'s dtype (``int8 + 300``).
     """
     if isinstance(x, Tensor):
         return x
-    if like is not None and isinstance(x, (int, float)) and like.data.dtype.kind == "f":
-        return Tensor._wrap(np.array(x, dtype=like.data.dtype))
+    if like is not None and isinstance(x, (int, float, complex)):
+        dt = like.data.dtype
+        if not (dt.kind == "f" and not isinstance(x, complex)):
+            dt = np.result_type(dt, x)  # numpy's rule: a Python scalar is "weak"
+        try:
+            return Tensor._wrap(np.array(x, dtype=dt))
+        except OverflowError as e:
+            raise DTypeError(f"the Python number {x!r} does not fit dtype {dt}") from e
     if type(x) is np.ndarray and x.dtype.kind in "biufc":  # the engine's own masks and such
         return Tensor._wrap(x)
     return Tensor(x)
@@ -507,6 +527,7 @@ _UFUNC_OPS: dict[str, Any] = {
     "add": _ew.add,
     "subtract": _ew.sub,
     "multiply": _ew.mul,
+    "divide": _ew.div,
     "true_divide": _ew.div,
     "power": _ew.pow,
     "negative": _ew.neg,

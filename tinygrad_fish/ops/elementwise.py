@@ -152,6 +152,8 @@ class Sqrt(Function):
 
 class Abs(Function):
     def forward(self, a: Array) -> Array:
+        if a.dtype.kind == "b":  # |bool| is the bool itself (and bools carry no gradient)
+            return a.copy()
         self.sign = np.sign(a)
         return np.abs(a)
 
@@ -312,13 +314,12 @@ def tanh(a: ArrayLike) -> Tensor:
 
 
 def clip(a: ArrayLike, min: float | None = None, max: float | None = None) -> Tensor:
-    """Limit values to [min, max]; the gradient is 0 where a value was clipped.
+    """Limit values to [min, max] (either may be None: no bound); the gradient is 0 where a
+    value was clipped.
 
     Raises:
-        ValueError: both bounds are None.
+        DTypeError: a bound that does not fit an integer tensor's dtype.
     """
-    if min is None and max is None:
-        raise ValueError("clip(): give at least one of min and max")
     return Clip.apply(as_tensor(a), min=min, max=max)
 
 
@@ -336,11 +337,17 @@ def where(condition: ArrayLike, a: ArrayLike, b: ArrayLike) -> Tensor:
 
 
 def astype(a: ArrayLike, dtype: npt.DTypeLike) -> Tensor:
-    """A copy of ``a`` converted to ``dtype``; gradients are converted back."""
+    """A copy of ``a`` converted to ``dtype``; gradients are converted back.
+
+    A cast to a non-floating dtype (int, bool, complex) is not differentiable: its result
+    does not require grad.
+    """
     t = as_tensor(a)
     dt = np.dtype(dtype)
     if t.data.dtype == dt:
         return t
+    if dt.kind != "f":  # not differentiable (d int(x) / dx is 0): the result leaves the graph
+        return Tensor._wrap(t.data.astype(dt))
     return AsType.apply(t, dtype=dt)
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..autograd import Function, is_grad_enabled
-from ..errors import DTypeError, ShapeError
+from ..errors import DTypeError, IndexingError, ShapeError
 from ..tensor import ArrayLike, Tensor, as_tensor
 from .reduce import _normalize_axis
 
@@ -44,6 +44,7 @@ class LogSumExp(Function):
 
     def forward(self, x: Array, axis: int, keepdims: bool) -> Array:
         m = x.max(axis=axis, keepdims=True)
+        m[~np.isfinite(m)] = 0  # all -inf, or an inf: no shift (gives -inf / inf, not nan)
         out = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m
         return out if keepdims else np.squeeze(out, axis=axis)
 
@@ -97,6 +98,12 @@ class SoftmaxCrossEntropy(Function):
         return gx, gt
 
 
+def _floating(t: Tensor) -> Tensor:
+    """Integers and bools in the float dtype numpy's ``exp`` would give them."""
+    dt = t.data.dtype
+    return t if dt.kind in "fc" else t.astype(np.promote_types(dt, np.float16))
+
+
 def _axis(op: str, t: Tensor, axis: int) -> int:
     ax = _normalize_axis(op, t, axis)
     if ax is None or len(ax) != 1:
@@ -106,19 +113,19 @@ def _axis(op: str, t: Tensor, axis: int) -> int:
 
 def softmax(x: ArrayLike, axis: int = -1) -> Tensor:
     """exp(x) / sum(exp(x)) along ``axis``; the output has x's shape and sums to 1 there."""
-    t = as_tensor(x)
+    t = _floating(as_tensor(x))
     return Softmax.apply(t, axis=_axis("softmax", t, axis))
 
 
 def logsumexp(x: ArrayLike, axis: int = -1, keepdims: bool = False) -> Tensor:
     """log(sum(exp(x))) along ``axis``, without overflow."""
-    t = as_tensor(x)
+    t = _floating(as_tensor(x))
     return LogSumExp.apply(t, axis=_axis("logsumexp", t, axis), keepdims=keepdims)
 
 
 def log_softmax(x: ArrayLike, axis: int = -1) -> Tensor:
     """log(softmax(x)) along ``axis``, computed as ``x - logsumexp(x)`` (stable)."""
-    t = as_tensor(x)
+    t = _floating(as_tensor(x))
     return t - logsumexp(t, axis=axis, keepdims=True)
 
 
@@ -137,7 +144,7 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike) -> Tensor:
     Raises:
         ShapeError: the target's shape fits neither form.
         DTypeError: the logits are not floating point, or the indices are not integers.
-        IndexError: a class index is outside [0, C).
+        IndexingError: a class index is outside [0, C) (an IndexError).
     """
     x = as_tensor(logits)
     t = as_tensor(target)
@@ -161,7 +168,7 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike) -> Tensor:
                 "one-hot targets with the logits' shape instead"
             )
         if n and (t.data.min() < 0 or t.data.max() >= c):
-            raise IndexError(
+            raise IndexingError(
                 f"cross_entropy: class index out of range [0, {c}): min {t.data.min()}, "
                 f"max {t.data.max()}"
             )

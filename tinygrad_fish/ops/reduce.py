@@ -79,10 +79,16 @@ def _normalize_axis(op: str, t: Tensor, axis: Axis) -> tuple[int, ...] | None:
     """Axis as a sorted tuple of non-negative ints (None for all axes)."""
     if axis is None:
         return None
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    try:
+        axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    except TypeError:
+        raise ShapeError(f"{op}: axis must be an int, a tuple of ints or None, got {axis!r}"
+                         ) from None
     nd = t.ndim
     out = []
     for a in axes:
+        if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
+            raise ShapeError(f"{op}: axis must be an int, a tuple of ints or None, got {axis!r}")
         a = int(a)
         if not -nd <= a < nd:
             raise ShapeError(f"{op}: axis {a} is out of range for a tensor of shape {t.shape}")
@@ -111,9 +117,14 @@ def mean(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     t = as_tensor(x)
     ax = _normalize_axis("mean", t, axis)
     count = t.size if ax is None else int(np.prod([t.shape[a] for a in ax]))
-    s = Sum.apply(t, axis=ax, keepdims=keepdims)
     scale = 1.0 / count if count else float("nan")
-    return s * scale
+    kind, dt = t.data.dtype.kind, t.data.dtype
+    if kind in "biu":  # as numpy: integers are averaged in float64
+        return Sum.apply(t.astype(np.float64), axis=ax, keepdims=keepdims) * scale
+    if dt == np.float16:  # as numpy: float16 is summed in float32, then rounded back
+        s = Sum.apply(t.astype(np.float32), axis=ax, keepdims=keepdims)
+        return (s * scale).astype(np.float16)
+    return Sum.apply(t, axis=ax, keepdims=keepdims) * scale
 
 
 def max(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:

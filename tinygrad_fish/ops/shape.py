@@ -135,9 +135,15 @@ def _is_basic(index: Any) -> bool:
     )
 
 
-def _normalize_shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
+def _normalize_shape(shape: tuple[Any, ...], op: str = "reshape") -> tuple[int, ...]:
     if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
-        shape = tuple(shape[0])
+        try:
+            shape = tuple(shape[0])
+        except TypeError:
+            raise ShapeError(f"{op}: expected ints, got {shape[0]!r}") from None
+    for s in shape:
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
+            raise ShapeError(f"{op}: expected ints, got {s!r} in {shape}")
     return tuple(int(s) for s in shape)
 
 
@@ -168,9 +174,12 @@ def transpose(x: ArrayLike, *axes: SupportsIndex | Sequence[SupportsIndex]) -> T
         ShapeError: ``axes`` is not a permutation of ``range(x.ndim)``.
     """
     t = as_tensor(x)
-    perm = _normalize_shape(axes) if axes else None
+    perm = _normalize_shape(axes, "transpose") if axes else None
     if perm is not None:
-        if sorted(p % t.ndim if t.ndim else p for p in perm) != list(range(t.ndim)):
+        nd = t.ndim
+        if not all(-nd <= p < nd for p in perm) or sorted(p % nd for p in perm) != list(
+            range(nd)
+        ):
             raise ShapeError(
                 f"transpose: axes {perm} are not a permutation of the {t.ndim} axes of a "
                 f"tensor of shape {t.shape}"
