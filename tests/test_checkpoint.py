@@ -31,8 +31,6 @@ from tinygrad_fish.checkpoint import (
     Checkpoint,
     CheckpointError,
     load_checkpoint,
-    load_optimizer_state,
-    optimizer_state,
     remove_stale_temp_files,
     save_checkpoint,
 )
@@ -71,14 +69,14 @@ def test_optimizer_state_round_trip_continues_bit_for_bit(
     opt = OPTIMIZERS[name](lr=0.05)
     for _ in range(3):
         opt.update(params, grads())
-    ckpt = Checkpoint(iteration=0, params=params, optimizer=optimizer_state(opt),
+    ckpt = Checkpoint(iteration=0, params=params, optimizer=opt.state_dict(),
                       rng_state=rng.bit_generator.state, losses=np.empty(0))
     save_checkpoint(tmp_path / CHECKPOINT_NAME, ckpt)
     back = load_checkpoint(tmp_path / CHECKPOINT_NAME)
 
     params2 = {k: v.copy() for k, v in back.params.items()}
     opt2: Optimizer = OPTIMIZERS[name](lr=0.05)
-    load_optimizer_state(opt2, back.optimizer)
+    opt2.load_state_dict(back.optimizer)
     rng2 = np.random.default_rng(123)
     rng2.bit_generator.state = back.rng_state
     for _ in range(3):
@@ -94,18 +92,18 @@ def test_optimizer_state_round_trip_continues_bit_for_bit(
 
 
 def test_optimizer_state_before_the_first_update_and_wrong_class() -> None:
-    state = optimizer_state(OPTIMIZERS["adam"]())
+    state = OPTIMIZERS["adam"]().state_dict()
     assert state["slots"] == {"m": None, "v": None}
     assert state["scalars"]["iter"] == 0
     with pytest.raises(ValueError, match="a Adam's, not a Momentum's"):
-        load_optimizer_state(OPTIMIZERS["momentum"](), state)
+        OPTIMIZERS["momentum"]().load_state_dict(state)
 
 
 def test_optimizer_state_refuses_what_it_cannot_save() -> None:
     opt = OPTIMIZERS["sgd"]()
     opt.schedule = [1, 2]  # type: ignore[attr-defined]
-    with pytest.raises(TypeError, match=r"cannot checkpoint SGD\.schedule of type list"):
-        optimizer_state(opt)
+    with pytest.raises(TypeError, match=r"cannot save SGD\.schedule of type list"):
+        opt.state_dict()
 
 
 # ------------------------------------------------------------------------- fast: the file
@@ -124,7 +122,7 @@ def small_checkpoint(iteration: int = 120, fill: float = 0.5) -> Checkpoint:
     opt.update({k: v.copy() for k, v in params.items()},
                {k: np.ones_like(v) for k, v in params.items()})
     return Checkpoint(
-        iteration=iteration, params=params, optimizer=optimizer_state(opt),
+        iteration=iteration, params=params, optimizer=opt.state_dict(),
         rng_state=rng.bit_generator.state, losses=np.linspace(2.3, 0.5, iteration),
         epochs=[{"iteration": 0, "epoch": 0.0, "train_acc": 0.1, "test_acc": 0.125}],
         config=dict(CONFIG), data={"sha256": "x"}, wall_time_s=1.5,
@@ -226,13 +224,13 @@ def test_a_failed_write_leaves_the_previous_checkpoint(
 
 WRITER = """
 import sys, numpy as np
-from tinygrad_fish.checkpoint import Checkpoint, optimizer_state, save_checkpoint
+from tinygrad_fish.checkpoint import Checkpoint, save_checkpoint
 from tinygrad_fish.optim import SGD
 path = sys.argv[1]
 for k in range(1, 10_000):
     big = np.full(1_500_000, float(k))  # 12 MB: each write takes a while
-    save_checkpoint(path, Checkpoint(iteration=k, params={"W": big}, optimizer=optimizer_state(
-        SGD()), rng_state={"bit_generator": "PCG64"}, losses=np.full(k, float(k))))
+    save_checkpoint(path, Checkpoint(iteration=k, params={"W": big}, optimizer=SGD().state_dict(),
+        rng_state={"bit_generator": "PCG64"}, losses=np.full(k, float(k))))
     print(k, flush=True)
 """
 

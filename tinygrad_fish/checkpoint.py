@@ -19,25 +19,23 @@ Examples:
     >>> import numpy as np, tempfile, os
     >>> from tinygrad_fish.optim import Adam
     >>> from tinygrad_fish.checkpoint import (
-    ...     Checkpoint, load_checkpoint, load_optimizer_state, optimizer_state, save_checkpoint)
+    ...     Checkpoint, load_checkpoint, save_checkpoint)
     >>> opt = Adam(lr=0.01)
     >>> params = {"w": np.ones(3)}
     >>> opt.update(params, {"w": np.full(3, 0.5)})
     >>> rng = np.random.default_rng(0)
-    >>> ckpt = Checkpoint(iteration=1, params=params, optimizer=optimizer_state(opt),
+    >>> ckpt = Checkpoint(iteration=1, params=params, optimizer=opt.state_dict(),
     ...                   rng_state=rng.bit_generator.state, losses=np.array([2.3]))
     >>> path = os.path.join(tempfile.mkdtemp(), "checkpoint.npz")
     >>> save_checkpoint(path, ckpt)
     >>> back = load_checkpoint(path)
     >>> fresh = Adam(lr=0.01)
-    >>> load_optimizer_state(fresh, back.optimizer)
+    >>> fresh.load_state_dict(back.optimizer)
     >>> fresh.iter, bool(np.array_equal(fresh.m["w"], opt.m["w"]))
     (1, True)
 
-The optimizer helpers (:func:`optimizer_state`, :func:`load_optimizer_state`) read and write
-an optimizer's instance attributes generically: numbers, and dicts of arrays (or None before
-the first update). An attribute of any other kind is refused rather than silently dropped.
-They would belong in :mod:`tinygrad_fish.optim` as ``state_dict``/``load_state_dict``.
+The optimizer's state comes from :meth:`tinygrad_fish.optim.Optimizer.state_dict` and goes
+back with :meth:`~tinygrad_fish.optim.Optimizer.load_state_dict`.
 """
 
 from __future__ import annotations
@@ -47,7 +45,7 @@ import glob
 import json
 import math
 import os
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,8 +60,6 @@ __all__ = [
     "Checkpoint",
     "CheckpointError",
     "load_checkpoint",
-    "load_optimizer_state",
-    "optimizer_state",
     "remove_stale_temp_files",
     "save_checkpoint",
 ]
@@ -96,7 +92,7 @@ class Checkpoint:
     Attributes:
         iteration: iterations completed (the next one to run has this index).
         params: the model's state dict, ``{name: array}``.
-        optimizer: :func:`optimizer_state` of the optimizer.
+        optimizer: the optimizer's :meth:`~tinygrad_fish.optim.Optimizer.state_dict`.
         rng_state: the batch sampler's ``Generator.bit_generator.state``.
         losses: the loss of each completed iteration (``len(losses) == iteration``).
         epochs: the per-epoch evaluation rows so far.
@@ -117,83 +113,6 @@ class Checkpoint:
 
 
 # ------------------------------------------------------------------------------ optimizer state
-
-
-def _check_key(owner: str, key: Hashable) -> str | int:
-    if isinstance(key, bool) or not isinstance(key, (str, int)):
-        raise TypeError(f"{owner}: cannot checkpoint a state key {key!r} (only str and int)")
-    return key
-
-
-def optimizer_state(optimizer: Any) -> dict[str, Any]:
-    """A snapshot of an optimizer's state: ``{"type", "scalars", "slots"}``.
-
-    ``scalars`` holds its number attributes (``lr``, Adam's ``iter``, ...); ``slots`` its
-    dicts of arrays (``{attr: {key: array copy}}``, or ``{attr: None}`` before the first
-    update). The parameter list of a PyTorch-style optimizer is not part of it.
-
-    Raises:
-        TypeError: an attribute is neither (it could not be restored, so it is not dropped).
-    """
-    name = type(optimizer).__name__
-    scalars: dict[str, Any] = {}
-    slots: dict[str, dict[str | int, Array] | None] = {}
-    for attr, value in vars(optimizer).items():
-        if attr == "params":
-            continue
-        if value is None or isinstance(value, dict):
-            if value is None:
-                slots[attr] = None
-                continue
-            out: dict[str | int, Array] = {}
-            for key, arr in value.items():
-                if not isinstance(arr, np.ndarray):
-                    raise TypeError(
-                        f"{name}.{attr}[{key!r}] is a {type(arr).__name__}, not an array"
-                    )
-                out[_check_key(f"{name}.{attr}", key)] = arr.copy()
-            slots[attr] = out
-        elif isinstance(value, (bool, int, float)):
-            scalars[attr] = value
-        else:
-            raise TypeError(
-                f"cannot checkpoint {name}.{attr} of type {type(value).__name__}: only numbers "
-                "and dicts of arrays are saved"
-            )
-    return {"type": name, "scalars": scalars, "slots": slots}
-
-
-def load_optimizer_state(optimizer: Any, state: Mapping[str, Any]) -> None:
-    """Restore :func:`optimizer_state`'s snapshot into ``optimizer`` (of the same class).
-
-    Everything is checked before anything is set.
-
-    Raises:
-        ValueError: another optimizer class, or not the same attributes.
-    """
-    name = type(optimizer).__name__
-    if state.get("type") != name:
-        raise ValueError(f"the saved optimizer state is a {state.get('type')}'s, not a {name}'s")
-    scalars: Mapping[str, Any] = state["scalars"]
-    slots: Mapping[str, Any] = state["slots"]
-    own = {k for k in vars(optimizer) if k != "params"}
-    saved = set(scalars) | set(slots)
-    if own != saved:
-        raise ValueError(
-            f"the saved {name} state has the attributes {sorted(saved)}, the optimizer "
-            f"{sorted(own)}"
-        )
-    for attr, value in scalars.items():
-        if type(value) is not type(getattr(optimizer, attr)):
-            raise ValueError(
-                f"{name}.{attr}: saved a {type(value).__name__}, the optimizer has a "
-                f"{type(getattr(optimizer, attr)).__name__}"
-            )
-    for attr, value in scalars.items():
-        setattr(optimizer, attr, value)
-    for attr, value in slots.items():
-        setattr(optimizer, attr, None if value is None else
-                {k: np.array(a, copy=True) for k, a in value.items()})
 
 
 # ------------------------------------------------------------------------------ save / load

@@ -486,8 +486,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
         CHECKPOINT_NAME,
         Checkpoint,
         CheckpointError,
-        load_optimizer_state,
-        optimizer_state,
         remove_stale_temp_files,
         save_checkpoint,
     )
@@ -547,7 +545,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
             )
         try:
             network.load_state_dict(resumed.params)
-            load_optimizer_state(optimizer, resumed.optimizer)
+            optimizer.load_state_dict(resumed.optimizer)
             if resumed.rng_state["bit_generator"] != batch_rng.bit_generator.state[
                 "bit_generator"
             ]:
@@ -590,7 +588,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         ckpt = Checkpoint(
             iteration=completed,
             params=network.state_dict(),
-            optimizer=optimizer_state(optimizer),
+            optimizer=optimizer.state_dict(),
             rng_state=batch_rng.bit_generator.state,
             losses=np.array(train_loss_list, dtype=np.float64),
             epochs=epochs,

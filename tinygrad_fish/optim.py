@@ -217,6 +217,79 @@ class Optimizer:
             s = store[key] = np.zeros_like(p)
         return s
 
+    # --- state (checkpoints) ----------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """A snapshot of the optimizer's state: ``{"type", "scalars", "slots"}``.
+
+        ``scalars`` holds its number attributes (``lr``, Adam's ``iter``, ...); ``slots`` its
+        dicts of arrays (``{attr: {key: array copy}}``, or ``{attr: None}`` before the first
+        update). The parameter list of a PyTorch-style optimizer is not part of it.
+
+        Raises:
+            TypeError: an attribute that is neither (it could not be restored, so it is
+                refused rather than silently dropped), or a slot key that is not a str/int.
+        """
+        name = type(self).__name__
+        scalars: dict[str, Any] = {}
+        slots: dict[str, dict[str | int, Array] | None] = {}
+        for attr, value in vars(self).items():
+            if attr == "params":
+                continue
+            if value is None:
+                slots[attr] = None
+            elif isinstance(value, dict):
+                out: dict[str | int, Array] = {}
+                for key, arr in value.items():
+                    if isinstance(key, bool) or not isinstance(key, (str, int)):
+                        raise TypeError(f"{name}.{attr}: cannot save a state key {key!r} "
+                                        "(only str and int)")
+                    if not isinstance(arr, np.ndarray):
+                        raise TypeError(
+                            f"{name}.{attr}[{key!r}] is a {type(arr).__name__}, not an array"
+                        )
+                    out[key] = arr.copy()
+                slots[attr] = out
+            elif isinstance(value, (bool, int, float)):
+                scalars[attr] = value
+            else:
+                raise TypeError(
+                    f"cannot save {name}.{attr} of type {type(value).__name__}: only numbers "
+                    "and dicts of arrays are saved"
+                )
+        return {"type": name, "scalars": scalars, "slots": slots}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore a :meth:`state_dict` snapshot (of the same class). Everything is checked
+        before anything is set.
+
+        Raises:
+            ValueError: another optimizer class, or not the same attributes or types.
+        """
+        name = type(self).__name__
+        if state.get("type") != name:
+            raise ValueError(
+                f"the saved optimizer state is a {state.get('type')}'s, not a {name}'s")
+        scalars: Mapping[str, Any] = state["scalars"]
+        slots: Mapping[str, Any] = state["slots"]
+        own = {k for k in vars(self) if k != "params"}
+        saved = set(scalars) | set(slots)
+        if own != saved:
+            raise ValueError(
+                f"the saved {name} state has the attributes {sorted(saved)}, the optimizer "
+                f"{sorted(own)}"
+            )
+        for attr, value in scalars.items():
+            if type(value) is not type(getattr(self, attr)):
+                raise ValueError(
+                    f"{name}.{attr}: saved a {type(value).__name__}, the optimizer has a "
+                    f"{type(getattr(self, attr)).__name__}"
+                )
+        for attr, value in scalars.items():
+            setattr(self, attr, value)
+        for attr, value in slots.items():
+            setattr(self, attr, None if value is None else
+                    {k: np.array(a, copy=True) for k, a in value.items()})
+
     def __repr__(self) -> str:
         hyper = ", ".join(f"{k}={v}" for k, v in self._hyper().items())
         return f"{type(self).__name__}({hyper})"
