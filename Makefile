@@ -7,7 +7,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 OUT     ?= runs/demo
 
-.PHONY: demo test lint typecheck bench clean
+.PHONY: demo test lint typecheck clean graphviz
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -15,9 +15,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) graphviz
 	$(BIN)/python -m tinygrad_fish train --out $(OUT)
-	$(BIN)/python -m tinygrad_fish graph --out $(OUT)/graph.svg
+	@if command -v dot >/dev/null; then \
+	  $(BIN)/python -m tinygrad_fish graph --out $(OUT)/graph.svg; \
+	else \
+	  $(BIN)/python -m tinygrad_fish graph --out $(OUT)/graph.dot; \
+	  echo "Graphviz's dot is not installed: wrote DOT source; install graphviz for SVG"; \
+	fi
+
+# Graphviz's `dot` renders graphs to SVG/PNG. Installed with apt-get when missing and we may
+# (root on Debian/Ubuntu); elsewhere the demo writes DOT source instead.
+graphviz:
+	@command -v dot >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz \
+	  >/dev/null; } || true
 
 # One BLAS thread per test worker: two workers on two cores must not oversubscribe them.
 test: $(STAMP)
