@@ -30,7 +30,7 @@ Reading the output
 
 Usage::
 
-    python benchmarks/bench_engine.py [--quick] [--sections ops chain tree rss]
+    python benchmarks/bench_engine.py [--quick] [--sections ops chain tree viz rss]
 
 Needs ``from tinygrad_fish import Tensor``; exits with a message (status 2) until it imports.
 """
@@ -53,7 +53,7 @@ from typing import Any
 import numpy as np
 
 SHAPE = (2, 2)
-ALL_SECTIONS = ("ops", "chain", "tree", "rss")
+ALL_SECTIONS = ("ops", "chain", "tree", "viz", "rss")
 
 
 def now() -> int:
@@ -296,6 +296,33 @@ def section_tree(Tensor: Any, sizes: list[int], runs: int) -> None:
 # --------------------------------------------------------------------------------------
 
 
+def section_viz(Tensor: Any, sizes: list[int], runs: int) -> None:
+    """[5] tinygrad_fish.viz.draw_graph with max_nodes=50 on long chains (forward and
+    backward views): the cap must keep it well under a second whatever the graph's size."""
+    from tinygrad_fish.viz import draw_graph
+
+    print("\n[5] draw_graph(max_nodes=50) of a chain, best of", runs)
+    print(f"{'graph':<14} {'nodes':>8} {'forward ms':>11} {'backward ms':>12} {'drawn':>6}")
+    print("-" * 56)
+    for n in sizes:
+        x = leaf(Tensor)
+        y = x
+        for _ in range(n):
+            y = y * 1.0001
+        times: dict[str, float] = {}
+        drawn = 0
+        for view in ("forward", "backward"):
+            best = float("inf")
+            for _ in range(runs):
+                t0 = now()
+                dot = draw_graph(y, view=view, max_nodes=50)
+                best = min(best, (now() - t0) / 1e6)
+            times[view] = best
+            drawn = dot.source.count("->")
+        print(f"{'mul chain':<14} {n:>8} {times['forward']:>11.1f} {times['backward']:>12.1f} "
+              f"{drawn:>6}")
+
+
 def vm_status() -> dict[str, int]:
     """VmHWM / VmRSS in kB from /proc/self/status (empty off Linux)."""
     out: dict[str, int] = {}
@@ -427,6 +454,8 @@ def main(argv: list[str] | None = None) -> int:
         section_chain(Tensor, args.big_sizes, args.big_runs)
     if "tree" in args.sections:
         section_tree(Tensor, args.big_sizes, args.big_runs)
+    if "viz" in args.sections:
+        section_viz(Tensor, args.big_sizes, args.big_runs)
     gc.enable()
     if "rss" in args.sections:
         section_rss(args.rss_steps, args.rss_first, args.rss_batch)

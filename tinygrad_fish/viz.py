@@ -255,6 +255,7 @@ class _Walk:
     consumers: dict[int, list[int]] = field(default_factory=dict)  # id(tensor) -> fn items
     freed: set[int] = field(default_factory=set)
     fn_ids: dict[int, int] = field(default_factory=dict)  # id(op) -> item, drawn ops only
+    uncounted: int = 0  # nodes past the cap found by the light count (not in items)
 
     def finish(self, cap: int) -> _Walk:
         self.kept = min(cap, len(self.items))
@@ -276,6 +277,9 @@ def _walk_forward(outputs: list[Tensor], cap: int) -> _Walk:
         i = queue.popleft()
         what, obj = items[i]
         drawn = i < cap
+        if i >= cap + 1:  # past the cap: only count what is left, by id, as cheaply as we can
+            w.uncounted = _count_rest([obj] + [items[k][1] for k in queue], set(index))
+            break
         if what == _FWD_TENSOR:
             fn = obj._ctx
             preds: tuple[Any, ...] = () if fn is None else (fn,)
@@ -302,6 +306,66 @@ def _walk_forward(outputs: list[Tensor], cap: int) -> _Walk:
                     w.cut.append(i)
                     was_cut = True
     return w.finish(cap)
+
+
+def _count_rest(pending: list[Any], seen: set[int]) -> int:
+    """How many tensors and ops not in ``seen`` are reachable from ``pending`` (tensors and
+    ops), walking towards the inputs; ``seen`` holds the ids already counted."""
+    found = 0
+    stack = pending
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, Tensor):
+            nxt: tuple[Any, ...] = () if obj._ctx is None else (obj._ctx,)
+        else:
+            nxt = () if obj.inputs is None else obj.inputs
+        for p in nxt:
+            k = id(p)
+            if k not in seen:
+                seen.add(k)
+                found += 1
+                stack.append(p)
+    return found
+
+
+def _count_rest_backward(
+    pending: list[tuple[str, Any]], seen: set[tuple[str, int]], contrib: dict[int, int]
+) -> int:
+    """The backward view's :func:`_count_rest`: nodes (gradient functions, accumulation
+    points, leaves) not in ``seen`` reachable from the ``pending`` items."""
+    found = 0
+    stack = list(pending)
+
+    def push(what: str, obj: Any) -> None:
+        nonlocal found
+        key = (what, id(obj))
+        if key not in seen:
+            seen.add(key)
+            found += 1
+            stack.append((what, obj))
+
+    def push_target(t: Tensor) -> None:
+        if contrib.get(id(t), 0) > 1:
+            push(_ACC, t)
+        elif t._ctx is not None:
+            push(_FN, t._ctx)
+        else:
+            push(_LEAF, t)
+
+    while stack:
+        what, obj = stack.pop()
+        if what == _SEED:
+            push_target(obj)
+        elif what == _ACC:
+            if obj._ctx is not None:
+                push(_FN, obj._ctx)
+            else:
+                push(_LEAF, obj)
+        elif what == _FN and obj.inputs is not None:
+            for inp in obj.inputs:
+                if inp.requires_grad:
+                    push_target(inp)
+    return found
 
 
 def _contributions(outputs: list[Tensor]) -> dict[int, int]:
@@ -357,6 +421,10 @@ def _walk_backward(outputs: list[Tensor], cap: int) -> _Walk:
         i = queue.popleft()
         what, obj = items[i]
         drawn = i < cap
+        if i >= cap + 1:  # past the cap: only count what is left, as cheaply as we can
+            pending = [items[i], *(items[k] for k in queue)]
+            w.uncounted = _count_rest_backward(pending, set(index), contrib)
+            break
         heads: list[tuple[int, str]] = []
         if what == _SEED:
             heads.append((target(obj), _shape(obj.shape)))
@@ -747,7 +815,7 @@ def draw_graph(
                 continue
             seen_edges.add(e)
         edges.append(e)
-    left_out = len(w.items) - w.kept
+    left_out = len(w.items) - w.kept + w.uncounted
     truncated: list[tuple[str, str, str]] = []
     if left_out:
         more = _Node("more", "truncated",
