@@ -120,6 +120,9 @@ class detect_anomaly(contextlib.ContextDecorator):
     naming the op and the line of *your* code that created it. Each op also remembers where
     it was created, so it is slower: use it to hunt a NaN, not to train.
 
+    Raises:
+        AnomalyError: inside it, an op's output or a backward's gradient holds NaN or inf.
+
     Examples:
         >>> import tinygrad_fish as tf
         >>> x = tf.Tensor([0.0, 1.0], requires_grad=True)
@@ -252,15 +255,31 @@ class Function:
             cls.name = cls.__name__.lower()
 
     def forward(self, *arrays: Any, **attrs: Any) -> np.ndarray[Any, Any]:
-        """Compute the output array from the input arrays."""
+        """Compute the output array from the input arrays.
+
+        Raises:
+            NotImplementedError: the subclass does not define it.
+        """
         raise NotImplementedError(f"{type(self).__name__}.forward is not defined")
 
     def backward(self, gy: Tensor) -> tuple[Tensor | None, ...]:
-        """Return the gradient of each input, in Tensor ops, given the output's gradient."""
+        """Return the gradient of each input, in Tensor ops, given the output's gradient.
+
+        ``gy`` has the output's shape; each gradient returned has its input's shape (or is
+        None).
+
+        Raises:
+            NotImplementedError: the subclass does not define it.
+        """
         raise NotImplementedError(f"{type(self).__name__}.backward is not defined")
 
     def output(self) -> Tensor:
-        """The output Tensor of this node (only for ops with ``save_output = True``)."""
+        """The output Tensor of this node (only for ops with ``save_output = True``).
+
+        Raises:
+            GraphError: the output is gone (``save_output`` is False, the graph was freed,
+                or no reference to the output is left).
+        """
         out = self._out() if self._out is not None else None
         if out is None:
             raise GraphError(
@@ -271,7 +290,20 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs: Tensor, **attrs: Any) -> Tensor:
-        """Run the op on Tensors, recording a graph node when any input requires grad."""
+        """Run the op on Tensors, recording a graph node when any input requires grad.
+
+        Returns:
+            The output Tensor, of the shape ``forward`` gives.
+
+        Raises:
+            ShapeError: ``forward`` failed on an axis or shapes (numpy's ``AxisError``, or a
+                ValueError about shapes, broadcasting or sizes).
+            IndexingError: ``forward`` raised an IndexError.
+            DTypeError: ``forward`` raised a TypeError or OverflowError and an input is not
+                floating point (with only float inputs the error is raised as it is).
+            InvalidArgumentError: ``forward`` raised any other ValueError.
+            AnomalyError: inside :class:`detect_anomaly`, the output holds NaN or inf.
+        """
         fn = cls.__new__(cls)
         try:
             data = fn.forward(*map(_get_data, inputs), **attrs)
@@ -603,8 +635,15 @@ def backward(
 
     Raises:
         GraphError: a non-scalar output without a gradient, an output that does not require
-            grad, or a graph already freed by an earlier backward.
-        ShapeError: a gradient whose shape differs from its output's.
+            grad, a graph already freed by an earlier backward, a tensor the graph used that
+            was modified in place since, or an op's backward that returned a number of
+            gradients other than its number of inputs.
+        ShapeError: a gradient whose shape differs from its output's, or an op's backward
+            that returned a gradient of the wrong shape.
+        DTypeError: an output that is not floating point, or a gradient that is not
+            numeric data.
+        ValueError: ``grad_tensors`` has not one gradient per output.
+        AnomalyError: inside :class:`detect_anomaly`, a backward produced NaN or inf.
     """
     outs = [tensors] if isinstance(tensors, _Tensor) else list(tensors)
     if grad_tensors is None or isinstance(grad_tensors, (_Tensor, np.ndarray)):
@@ -643,7 +682,12 @@ def grad(
         One gradient per input, each of that input's shape (None only with allow_unused).
 
     Raises:
-        GraphError: as :func:`backward`, and for an unused input without allow_unused.
+        GraphError: as :func:`backward`; an input that is not a Tensor requiring grad; an
+            unused input without allow_unused.
+        ShapeError: as :func:`backward`.
+        DTypeError: as :func:`backward`.
+        ValueError: ``grad_outputs`` has not one gradient per output.
+        AnomalyError: as :func:`backward`.
     """
     outs = [outputs] if isinstance(outputs, _Tensor) else list(outputs)
     ins = [inputs] if isinstance(inputs, _Tensor) else list(inputs)

@@ -127,8 +127,11 @@ def save_checkpoint(path: PathLike, ckpt: Checkpoint) -> None:
     """Write ``ckpt`` to ``path`` atomically (temp file, fsync, ``os.replace``), no pickle.
 
     Raises:
+        ValueError: ``ckpt.losses`` does not hold one loss per iteration.
+        TypeError: a metadata value (config, data, epochs, RNG state, optimizer scalars or
+            slot keys) that JSON cannot encode.
+        DTypeError: a parameter or optimizer slot that is not a numeric array.
         ModelFileError: the file cannot be written; the previous checkpoint is unchanged.
-        TypeError: a slot key or an attribute that cannot be saved.
     """
     losses = np.asarray(ckpt.losses, dtype=np.float64)
     if len(losses) != ckpt.iteration:
@@ -245,7 +248,10 @@ def load_checkpoint(path: PathLike) -> Checkpoint:
 def remove_stale_temp_files(path: PathLike) -> list[str]:
     """Remove the temporary files a write of ``path`` killed midway left next to it.
 
-    Returns the names removed.
+    Files that cannot be removed are skipped silently.
+
+    Returns:
+        The paths of the files removed.
     """
     p = os.fspath(path)
     directory, base = os.path.split(p)

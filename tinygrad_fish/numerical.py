@@ -128,6 +128,8 @@ def gradcheck(
     Raises:
         GradcheckError: a mismatch, naming the input, the worst index, and both values.
         DTypeError: an input is not float64.
+        TypeError: an input is not a Tensor, or ``fn`` does not return a Tensor.
+        ValueError: no input requires grad.
     """
     ins = _as_inputs(inputs)
     f = _weighted_output(fn, ins, seed)
@@ -180,11 +182,18 @@ def gradgradcheck(
     ``sum(fn(*inputs) * v)`` with respect to input ``i`` and ``u_i`` is a fixed random array:
     a Hessian-vector product, compared with central differences of the first derivative.
 
+    The arguments are those of :func:`gradcheck`.
+
     Returns:
         True when every second derivative matches.
 
     Raises:
         GradcheckError: a mismatch, as :func:`gradcheck`.
+        DTypeError: an input is not float64.
+        TypeError: an input is not a Tensor, or ``fn`` does not return a Tensor.
+        ValueError: no input requires grad.
+        GraphError: ``fn``'s output does not depend on the inputs through the graph (which
+            :func:`gradcheck` accepts, with a zero gradient).
     """
     ins = _as_inputs(inputs)
     diff = [t for t in ins if t.requires_grad]

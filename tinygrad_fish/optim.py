@@ -69,6 +69,13 @@ class Optimizer:
     Attributes:
         lr: the learning rate (may be changed between updates, e.g. for a schedule).
         params: the parameter Tensors (PyTorch style), or None (book style).
+
+    Raises:
+        TypeError: ``params`` is a single Tensor, a dict, or not an iterable of Tensors;
+            ``lr`` is not a number, or is given twice (first and as ``lr``).
+        ValueError: ``lr`` is negative or not finite; ``params`` is empty or holds a
+            tensor twice.
+        DTypeError: a parameter is not floating point.
     """
 
     default_lr: ClassVar[float] = 0.01
@@ -189,6 +196,7 @@ class Optimizer:
 
         Raises:
             GraphError: the optimizer was constructed without parameters (book style).
+            ShapeError: a parameter's ``.grad`` has another shape than the parameter.
         """
         tensors = self._tensors("step")
         self._begin()
@@ -199,7 +207,11 @@ class Optimizer:
             self._update_array(i, p.data, self._as_grad(p.name or i, p, g))
 
     def zero_grad(self) -> None:
-        """Set every parameter's ``.grad`` to None (PyTorch's ``set_to_none`` behaviour)."""
+        """Set every parameter's ``.grad`` to None (PyTorch's ``set_to_none`` behaviour).
+
+        Raises:
+            GraphError: the optimizer was constructed without parameters (book style).
+        """
         for p in self._tensors("zero_grad"):
             p.grad = None
 
@@ -264,6 +276,7 @@ class Optimizer:
 
         Raises:
             ValueError: another optimizer class, or not the same attributes or types.
+            KeyError: ``state`` lacks ``"scalars"`` or ``"slots"``.
         """
         name = type(self).__name__
         if state.get("type") != name:
@@ -304,6 +317,13 @@ class SGD(Optimizer):
     Args:
         params: parameter Tensors (PyTorch style), or the learning rate, or None.
         lr: learning rate (default 0.01, the book's).
+
+    Raises:
+        TypeError: ``params`` is a single Tensor, a dict, or not an iterable of Tensors;
+            ``lr`` is not a number, or is given twice (first and as ``lr``).
+        ValueError: ``lr`` is negative or not finite; ``params`` is empty or holds a
+            tensor twice.
+        DTypeError: a parameter is not floating point.
     """
 
     def __init__(self, params: ParamsOrLr = None, lr: float | None = None) -> None:
@@ -323,6 +343,11 @@ class Momentum(Optimizer):
 
     Attributes:
         v: the velocities, ``{key: array}`` (the book's ``v``; None before the first update).
+
+    Raises:
+        TypeError: as :class:`Optimizer`, or ``momentum`` is not a number.
+        ValueError: as :class:`Optimizer`, or ``momentum`` is outside [0, 1).
+        DTypeError: a parameter is not floating point.
     """
 
     def __init__(
@@ -352,6 +377,11 @@ class Nesterov(Momentum):
         params: parameter Tensors (PyTorch style), or the learning rate, or None.
         lr: learning rate (default 0.01).
         momentum: in [0, 1) (default 0.9).
+
+    Raises:
+        TypeError: as :class:`Optimizer`, or ``momentum`` is not a number.
+        ValueError: as :class:`Optimizer`, or ``momentum`` is outside [0, 1).
+        DTypeError: a parameter is not floating point.
     """
 
     def _update_array(self, key: Hashable, p: Array, g: Array) -> None:
@@ -374,6 +404,11 @@ class AdaGrad(Optimizer):
 
     Attributes:
         h: the sums of squared gradients (the book's ``h``; None before the first update).
+
+    Raises:
+        TypeError: as :class:`Optimizer`.
+        ValueError: as :class:`Optimizer`.
+        DTypeError: a parameter is not floating point.
     """
 
     def __init__(self, params: ParamsOrLr = None, lr: float | None = None) -> None:
@@ -399,6 +434,11 @@ class RMSprop(Optimizer):
 
     Attributes:
         h: the running averages of squared gradients (None before the first update).
+
+    Raises:
+        TypeError: as :class:`Optimizer`, or ``decay_rate`` is not a number.
+        ValueError: as :class:`Optimizer`, or ``decay_rate`` is outside [0, 1].
+        DTypeError: a parameter is not floating point.
     """
 
     def __init__(
@@ -433,6 +473,11 @@ class Adam(Optimizer):
 
     Attributes:
         iter: updates so far (``t``); m, v: the moment estimates (None before the first).
+
+    Raises:
+        TypeError: as :class:`Optimizer`, or ``beta1`` or ``beta2`` is not a number.
+        ValueError: as :class:`Optimizer`, or ``beta1`` or ``beta2`` is outside [0, 1).
+        DTypeError: a parameter is not floating point.
     """
 
     default_lr = 0.001

@@ -390,6 +390,9 @@ def load(
             no unexpected); ``strict=False`` loads the names both have and ignores the rest.
             Shapes and dtypes are checked either way.
 
+    A failed load into ``into`` lists every difference found in one error (the first of
+    StateDictError, ShapeError, DTypeError that applies) and leaves the target unchanged.
+
     Returns:
         ``{name: array}`` as saved, in the file's order (native byte order).
 
@@ -400,7 +403,8 @@ def load(
         ShapeError: a saved array's shape differs from the target's, or a target array is
             read-only.
         DTypeError: a saved array's dtype differs from the target's.
-        Each of the last three lists every difference found, and the target is unchanged.
+        TypeError: ``into`` is not a Module or a mapping, or one of its values is neither a
+            numpy array nor a Tensor.
     """
     p = os.fspath(path)
     loaded = _read_file(p)

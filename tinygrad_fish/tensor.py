@@ -37,8 +37,8 @@ class Tensor:
         name: a label shown in ``repr`` and in graph drawings (e.g. ``"W1"``).
 
     Raises:
-        DTypeError: ``requires_grad=True`` on a non-float dtype, or data numpy cannot
-            turn into a numeric array.
+        DTypeError: ``requires_grad=True`` on a non-float dtype, data numpy cannot turn
+            into a numeric array, or a ``dtype`` that is unknown or not numeric.
 
     Examples:
         >>> x = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
@@ -105,7 +105,12 @@ class Tensor:
     # -----------------------------------------------------------------------------------------
     @property
     def requires_grad(self) -> bool:
-        """Whether ops on this tensor are recorded so gradients can flow back to it."""
+        """Whether ops on this tensor are recorded so gradients can flow back to it.
+
+        Raises:
+            DTypeError: set to True on a tensor whose dtype is not floating point.
+            GraphError: set to False on a tensor made by an op (not a leaf).
+        """
         return self._requires_grad
 
     @requires_grad.setter
@@ -120,7 +125,12 @@ class Tensor:
         self._requires_grad = bool(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        """Set ``requires_grad`` in place and return ``self``."""
+        """Set ``requires_grad`` in place and return ``self``.
+
+        Raises:
+            DTypeError: ``requires_grad=True`` on a tensor whose dtype is not floating point.
+            GraphError: ``requires_grad=False`` on a tensor made by an op (not a leaf).
+        """
         self.requires_grad = requires_grad
         return self
 
@@ -149,7 +159,12 @@ class Tensor:
 
         Raises:
             GraphError: self is not a scalar and no gradient was given; self does not
-                require grad; or the graph was freed by an earlier backward.
+                require grad; the graph was freed by an earlier backward; or a tensor the
+                graph used was modified in place since.
+            ShapeError: ``gradient``'s shape differs from self's.
+            DTypeError: ``gradient`` is not numeric data, or self is not floating point.
+            AnomalyError: inside :class:`~tinygrad_fish.detect_anomaly`, a backward
+                produced NaN or inf.
         """
         autograd.backward(self, None if gradient is None else [gradient], retain_graph,
                           create_graph)
@@ -195,7 +210,11 @@ class Tensor:
         return self.data
 
     def item(self) -> Any:
-        """The value of a one-element tensor as a Python scalar."""
+        """The value of a one-element tensor (any shape of size 1) as a Python scalar.
+
+        Raises:
+            ValueError: the tensor does not have exactly one element.
+        """
         if self.data.size != 1:
             raise ValueError(
                 f"item(): only one-element tensors can be converted to a Python scalar, "
@@ -208,7 +227,12 @@ class Tensor:
         return self.data.tolist()
 
     def astype(self, dtype: npt.DTypeLike) -> Tensor:
-        """A copy converted to ``dtype``, in the graph (gradients convert back)."""
+        """A copy converted to ``dtype``, of the same shape, in the graph (gradients convert
+        back); a cast to a non-floating dtype leaves the graph.
+
+        Raises:
+            TypeError: ``dtype`` is not a dtype numpy understands.
+        """
         return _ew.astype(self, dtype)
 
     def __len__(self) -> int:
@@ -425,56 +449,116 @@ class Tensor:
         return _ew.tanh(self)
 
     def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
-        """Limit values to [min, max] (gradient 0 where clipped)."""
+        """Limit values to [min, max] (gradient 0 where clipped); same shape.
+
+        Raises:
+            DTypeError: with numpy 2.0 only, a bound that does not fit an integer tensor's
+                dtype (numpy 2.1 and later accept it).
+        """
         return _ew.clip(self, min, max)
 
     def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Sum over ``axis`` (int, tuple or None for all)."""
+        """Sum over ``axis`` (int, tuple or None for all); the reduced axes are dropped, or
+        kept as size 1 with ``keepdims``.
+
+        Raises:
+            ShapeError: an axis is out of range, repeated or not an int.
+        """
         return _reduce.sum(self, axis, keepdims)
 
     def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Mean over ``axis`` (int, tuple or None for all)."""
+        """Mean over ``axis`` (int, tuple or None for all); shapes as :meth:`sum`.
+
+        Raises:
+            ShapeError: an axis is out of range, repeated or not an int.
+        """
         return _reduce.mean(self, axis, keepdims)
 
     def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Maximum over ``axis``; ties share the gradient equally."""
+        """Maximum over ``axis``; ties share the gradient equally; shapes as :meth:`sum`.
+
+        Raises:
+            ShapeError: an axis is out of range, repeated or not an int, or the tensor is
+                empty.
+        """
         return _reduce.max(self, axis, keepdims)
 
     def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Minimum over ``axis``; ties share the gradient equally."""
+        """Minimum over ``axis``; ties share the gradient equally; shapes as :meth:`sum`.
+
+        Raises:
+            ShapeError: an axis is out of range, repeated or not an int, or the tensor is
+                empty.
+        """
         return _reduce.min(self, axis, keepdims)
 
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        """Indices of the maxima (not differentiable; an int64 tensor)."""
+        """Indices of the maxima (not differentiable; an int64 tensor): a 0-d tensor for
+        ``axis=None`` (an index into the flattened data), else the shape without ``axis``
+        (kept as size 1 with ``keepdims``).
+
+        Raises:
+            ValueError: ``axis`` is out of range (numpy's ``AxisError``), or the tensor is
+                empty.
+        """
         return Tensor._wrap(np.argmax(self.data, axis=axis, keepdims=keepdims))
 
     def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        """Indices of the minima (not differentiable; an int64 tensor)."""
+        """Indices of the minima (not differentiable; an int64 tensor); shapes as
+        :meth:`argmax`.
+
+        Raises:
+            ValueError: ``axis`` is out of range (numpy's ``AxisError``), or the tensor is
+                empty.
+        """
         return Tensor._wrap(np.argmin(self.data, axis=axis, keepdims=keepdims))
 
     def reshape(self, *shape: SupportsIndex | Sequence[SupportsIndex]) -> Tensor:
         """The same data in a new shape (one dimension may be -1); ``reshape(2, 3)`` or
-        ``reshape((2, 3))``."""
+        ``reshape((2, 3))``.
+
+        Raises:
+            ShapeError: the sizes differ, or the shape holds something other than ints.
+        """
         return _shape.reshape(self, *shape)
 
     def transpose(self, *axes: SupportsIndex | Sequence[SupportsIndex]) -> Tensor:
-        """Permute the axes (reverse them when none are given)."""
+        """Permute the axes (reverse them when none are given): axis ``i`` of the result is
+        axis ``axes[i]`` of self.
+
+        Raises:
+            ShapeError: ``axes`` is not a permutation of ``range(self.ndim)``.
+        """
         return _shape.transpose(self, *axes)
 
     def broadcast_to(self, shape: Sequence[int]) -> Tensor:
-        """Repeat along size-1 and new leading axes to ``shape``, as numpy broadcasts."""
+        """Repeat along size-1 and new leading axes to ``shape``, as numpy broadcasts.
+
+        Raises:
+            ShapeError: self's shape cannot be broadcast to ``shape``.
+        """
         return _shape.broadcast_to(self, shape)
 
     def flatten(self) -> Tensor:
-        """The data as one dimension."""
+        """The data as one dimension: shape ``(self.size,)``."""
         return _shape.reshape(self, -1)
 
     def softmax(self, axis: int = -1) -> Tensor:
-        """exp(x) / sum(exp(x)) along ``axis``, computed stably."""
+        """exp(x) / sum(exp(x)) along ``axis``, computed stably; same shape.
+
+        Raises:
+            ShapeError: ``axis`` is out of range or not an int, the tensor is 0-d, or it is
+                empty along ``axis``.
+        """
         return _nn.softmax(self, axis)
 
     def log_softmax(self, axis: int = -1) -> Tensor:
-        """x - logsumexp(x) along ``axis``, computed stably."""
+        """x - logsumexp(x) along ``axis``, computed stably; same shape.
+
+        Raises:
+            ShapeError: ``axis`` is out of range or not an int, the tensor is 0-d, or it is
+                empty along ``axis``.
+        """
         return _nn.log_softmax(self, axis)
 
 
@@ -490,7 +574,8 @@ def as_tensor(x: ArrayLike, like: Tensor | None = None) -> Tensor:
     int8 for an int8 one.
 
     Raises:
-        DTypeError: a Python number that does not fit ``like``'s dtype (``int8 + 300``).
+        DTypeError: a Python number that does not fit ``like``'s dtype (``int8 + 300``), or
+            ``x`` is data numpy cannot turn into a numeric array.
     """
     if isinstance(x, Tensor):
         return x

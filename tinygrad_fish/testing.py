@@ -127,6 +127,10 @@ def distinct_arrays(
 
     Values are multiples of ``gap`` in [-max_value, max_value]; the array may hold at most
     ``2 * max_value / gap`` elements (600 by default, more than a 4-d array of side 4).
+
+    Raises:
+        ValueError: a shape with more elements than that (at once for a fixed ``shape``,
+            when drawing for a strategy of shapes).
     """
     k = int(max_value / gap)
 
@@ -182,6 +186,9 @@ def assert_grad_matches(
 
     Raises:
         GradcheckError: the input, the worst element, and both values.
+        ValueError: no input requires grad (only Tensors that do not were given).
+        TypeError: ``fn`` does not return a Tensor.
+        DTypeError: a Tensor input whose values cannot be made float64 (complex).
     """
     gradcheck(fn, _as_inputs(inputs), eps=eps, atol=atol, rtol=rtol)
 
@@ -198,5 +205,9 @@ def assert_gradgrad_matches(
 
     Raises:
         GradcheckError: the input, the worst element, and both values.
+        ValueError: no input requires grad (only Tensors that do not were given).
+        TypeError: ``fn`` does not return a Tensor.
+        DTypeError: a Tensor input whose values cannot be made float64 (complex).
+        GraphError: ``fn``'s output does not depend on the inputs through the graph.
     """
     gradgradcheck(fn, _as_inputs(inputs), eps=eps, atol=atol, rtol=rtol)

@@ -987,6 +987,13 @@ def render_book_graph(
 
     Returns:
         The path written.
+
+    Raises:
+        ValueError: ``out`` has an unknown suffix.
+        GraphvizNotFoundError: the format needs the ``dot`` program and it is not
+            installed.
+        DatasetError: ``$TINYGRAD_FISH_DATA`` is set but does not hold an intact MNIST
+            (nothing is downloaded).
     """
     loss, net = _book_loss(seed)
     if loss.name is None:

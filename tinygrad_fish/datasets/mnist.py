@@ -362,6 +362,7 @@ def download_mnist(
     Raises:
         DatasetError: the directory cannot be created or written, or every mirror failed
             for some file (the message lists each mirror and why).
+        ValueError: ``checksums`` has no entry for one of the files.
     """
     base = _resolve_root(root)
     return {
@@ -420,6 +421,7 @@ def load_mnist(
         DatasetError: a file is missing (with ``download=False``), corrupted, malformed or
             cannot be fetched, or the data directory cannot be written. The message names
             the file and the problem.
+        ValueError: ``checksums`` has no entry for one of the files.
     """
     base = _resolve_root(root)
     arrays: dict[str, npt.NDArray[Any]] = {}

@@ -28,6 +28,7 @@ def dropout(
 
     Raises:
         ValueError: ``dropout_ratio`` outside [0, 1).
+        DTypeError: ``x`` is not numeric data.
     """
     if not 0.0 <= float(dropout_ratio) < 1.0:
         raise ValueError(f"dropout: dropout_ratio must be in [0, 1), got {dropout_ratio}")

@@ -64,6 +64,10 @@ class Affine(Module):
 
     Attributes:
         W, b: the parameter Tensors (``W.data`` is the array given).
+
+    Raises:
+        DTypeError: ``W`` or ``b`` given as an array is not floating point.
+        ShapeError: ``W`` is not 2-D, or ``b`` is not of shape (M,).
     """
 
     W: Tensor
@@ -82,7 +86,12 @@ class Affine(Module):
         self.register_parameter("b", bias)
 
     def forward(self, x: ArrayLike) -> Tensor:
-        """``x @ W + b``; ``x`` (N, d1, d2, ...) is flattened to (N, D) first. Returns (N, M)."""
+        """``x @ W + b``; ``x`` (N, d1, d2, ...) is flattened to (N, D) first. Returns (N, M).
+
+        Raises:
+            ShapeError: ``x`` does not have D features per sample, or is 0-d.
+            DTypeError: ``x`` is not numeric data.
+        """
         h = as_tensor(x)
         with scope(self.name):
             if h.ndim > 2:
@@ -97,7 +106,11 @@ class Relu(Module):
     """``max(x, 0)`` elementwise; any shape in, the same shape out."""
 
     def forward(self, x: ArrayLike) -> Tensor:
-        """ReLU of ``x`` (same shape)."""
+        """ReLU of ``x`` (same shape).
+
+        Raises:
+            DTypeError: ``x`` is not numeric data.
+        """
         with scope(self.name):
             return relu(x)
 
@@ -106,7 +119,11 @@ class Sigmoid(Module):
     """``1 / (1 + exp(-x))`` elementwise; any shape in, the same shape out."""
 
     def forward(self, x: ArrayLike) -> Tensor:
-        """Sigmoid of ``x`` (same shape)."""
+        """Sigmoid of ``x`` (same shape).
+
+        Raises:
+            DTypeError: ``x`` is not numeric data.
+        """
         with scope(self.name):
             return sigmoid(x)
 
@@ -120,7 +137,17 @@ class SoftmaxWithLoss(Module):
     """
 
     def forward(self, x: ArrayLike, t: ArrayLike) -> Tensor:
-        """The mean cross-entropy of ``softmax(x)`` against ``t`` (a 0-d Tensor)."""
+        """The mean cross-entropy of ``softmax(x)`` against ``t`` (a 0-d Tensor).
+
+        Args:
+            x: scores, (N, C).
+            t: labels, (N,) class indices or (N, C) one-hot rows.
+
+        Raises:
+            ShapeError: ``x`` is not (N, C) or (C,), or ``t``'s shape fits neither form.
+            DTypeError: ``x`` is not floating point, or class indices are not integers.
+            IndexingError: a class index is outside [0, C).
+        """
         with scope(self.name):
             return cross_entropy(x, t)
 
@@ -141,6 +168,9 @@ class Dropout(Module):
 
     Forward: any shape in, the same shape out. ``train_flg`` (the book's argument) overrides
     the module's mode: None (the default) means ``self.training``.
+
+    Raises:
+        ValueError: ``dropout_ratio`` outside [0, 1).
     """
 
     def __init__(
@@ -158,7 +188,11 @@ class Dropout(Module):
 
     def forward(self, x: ArrayLike, train_flg: bool | None = None) -> Tensor:
         """Training: ``x * mask`` for a fresh random 0/1 mask; evaluation:
-        ``x * (1 - dropout_ratio)``."""
+        ``x * (1 - dropout_ratio)``. Same shape.
+
+        Raises:
+            DTypeError: ``x`` is not numeric data.
+        """
         h = as_tensor(x)
         with scope(self.name):
             if _train_flag(self, train_flg):
@@ -189,6 +223,11 @@ class BatchNormalization(Module):
     Forward: ``x`` of shape (N, D), or (N, C, H, W) with C*H*W = D (flattened per sample
     and reshaped back, as the book does). ``train_flg`` overrides the module's mode: None
     (the default) means ``self.training``.
+
+    Raises:
+        DTypeError: ``gamma`` or ``beta`` given as an array is not floating point.
+        ShapeError: ``gamma`` is not 1-D, ``beta``'s shape differs from it, or a running
+            statistic is not a numpy array of that shape.
     """
 
     gamma: Tensor
@@ -230,7 +269,13 @@ class BatchNormalization(Module):
             self.register_buffer(key, arr)
 
     def forward(self, x: ArrayLike, train_flg: bool | None = None) -> Tensor:
-        """Normalize ``x`` per feature, then scale by gamma and shift by beta (x's shape)."""
+        """Normalize ``x`` per feature, then scale by gamma and shift by beta (x's shape).
+
+        Raises:
+            ValueError: ``x`` does not have D features per sample: numpy's own error in
+                training mode, a ShapeError in evaluation mode.
+            DTypeError: ``x`` is not numeric data.
+        """
         h = as_tensor(x)
         input_shape = h.shape
         with scope(self.name):

@@ -124,7 +124,12 @@ class Module:
 
     def register_parameter(self, name: str, param: Tensor) -> None:
         """Register ``param`` as a parameter called ``name`` (also an attribute if ``name``
-        is an identifier), even if it does not require grad."""
+        is an identifier), even if it does not require grad.
+
+        Raises:
+            TypeError: ``param`` is not a Tensor.
+            ValueError: ``name`` is not a non-empty str without ``"."``.
+        """
         if not isinstance(param, Tensor):
             raise TypeError(
                 f"{self.name}.register_parameter({name!r}): expected a Tensor, got "
@@ -138,7 +143,13 @@ class Module:
             object.__setattr__(self, name, param)
 
     def register_buffer(self, name: str, array: Array) -> None:
-        """Register a numpy array as a buffer: saved in the state dict, not trained."""
+        """Register a numpy array (or a Tensor's array) as a buffer: saved in the state
+        dict, not trained.
+
+        Raises:
+            ValueError: ``name`` is not a non-empty str without ``"."``.
+            TypeError: ``array`` is not a numpy array or a Tensor.
+        """
         self._check_name(name)
         arr = _as_buffer(name, array)
         self._parameters.pop(name, None)
@@ -148,7 +159,12 @@ class Module:
             object.__setattr__(self, name, arr)
 
     def add_module(self, name: str, module: Module) -> None:
-        """Register ``module`` as a submodule called ``name``."""
+        """Register ``module`` as a submodule called ``name``.
+
+        Raises:
+            TypeError: ``module`` is not a Module.
+            ValueError: ``name`` is not a non-empty str without ``"."``.
+        """
         if not isinstance(module, Module):
             raise TypeError(
                 f"{self.name}.add_module({name!r}): expected a Module, got "
@@ -295,6 +311,7 @@ class Module:
             :class:`IncompatibleKeys` (missing and unexpected names; empty when strict).
 
         Raises:
+            TypeError: ``state_dict`` is not a mapping.
             KeyError: ``strict`` and a name is missing or unexpected; the message lists them.
             ShapeError: a value's shape differs from the parameter's; the message names it.
             DTypeError: a value's dtype differs from the parameter's (convert it first, or
@@ -346,7 +363,11 @@ class Module:
     # Calling
     # -----------------------------------------------------------------------------------------
     def forward(self, *args: Any, **kwargs: Any) -> Any:
-        """The computation; subclasses define it. ``module(...)`` calls it."""
+        """The computation; subclasses define it. ``module(...)`` calls it.
+
+        Raises:
+            NotImplementedError: the subclass does not define it.
+        """
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

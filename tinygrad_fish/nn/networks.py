@@ -190,6 +190,12 @@ class _BookNetwork(Module):
 
         Returns:
             ``{key: array of params[key]'s shape}``.
+
+        Raises:
+            ShapeError: ``x`` does not have input_size features, or ``t``'s shape fits
+                neither label form.
+            DTypeError: class indices that are not integers.
+            IndexingError: a class index outside [0, output_size).
         """
         xt = self._input(x)
 
@@ -212,6 +218,12 @@ class _BookNetwork(Module):
         Returns:
             ``{key: array of params[key]'s shape and dtype}``: fresh arrays, shared with
             nothing the network keeps, so updating them in place is safe.
+
+        Raises:
+            ShapeError: ``x`` does not have input_size features, or ``t``'s shape fits
+                neither label form.
+            DTypeError: class indices that are not integers.
+            IndexingError: a class index outside [0, output_size).
         """
         loss = self._loss(x, t, True)
         tensors: dict[str, Tensor] = self.__dict__["_tensors"]
@@ -255,6 +267,10 @@ class TwoLayerNet(_BookNetwork):
     As a :class:`Module`, its parameters are the Tensors ``net.W1``, ``net.b1``, ``net.W2``,
     ``net.b2`` wrapping ``params``, and ``net(x)`` is ``net.predict(x)``. See the module doc
     for the memory rule: a new recorded forward pass frees the previous one's graph.
+
+    Raises:
+        DTypeError: ``dtype`` is not a floating-point type.
+        ValueError: a size is not a positive int.
     """
 
     lastLayer: SoftmaxWithLoss
@@ -301,11 +317,19 @@ class TwoLayerNet(_BookNetwork):
         return layers["Affine2"].forward(x)  # type: ignore[no-any-return]
 
     def predict(self, x: ArrayLike) -> Tensor:
-        """The scores (before softmax): (N, input_size) -> (N, output_size) Tensor."""
+        """The scores (before softmax): (N, input_size) -> (N, output_size) Tensor.
+
+        Raises:
+            ShapeError: ``x`` does not have input_size features per sample.
+        """
         return self._predict(x, False)
 
     def forward(self, x: ArrayLike) -> Tensor:
-        """``predict(x)``."""
+        """``predict(x)``: (N, input_size) -> (N, output_size).
+
+        Raises:
+            ShapeError: ``x`` does not have input_size features per sample.
+        """
         return self._predict(x, False)
 
     def loss(self, x: ArrayLike, t: ArrayLike) -> Tensor:
@@ -314,6 +338,12 @@ class TwoLayerNet(_BookNetwork):
         Args:
             x: inputs, (N, input_size).
             t: labels, (N,) class indices or (N, output_size) one-hot.
+
+        Raises:
+            ShapeError: ``x`` does not have input_size features, or ``t``'s shape fits
+                neither label form.
+            DTypeError: class indices that are not integers.
+            IndexingError: a class index outside [0, output_size).
         """
         return self._loss(x, t, False)
 
@@ -325,6 +355,10 @@ class TwoLayerNet(_BookNetwork):
             t: labels, (N,) class indices or (N, output_size) one-hot.
             batch_size: predict this many samples at a time (bounds memory on big sets);
                 None, as the book, for all at once.
+
+        Raises:
+            ValueError: ``x`` is empty, or ``batch_size`` is not a positive int.
+            ShapeError: ``x`` does not have input_size features per sample.
         """
         return self._accuracy(x, t, batch_size)
 
@@ -385,6 +419,11 @@ class MultiLayerNet(_BookNetwork):
     BatchNorm uses running statistics); ``gradient`` and ``numerical_gradient`` use
     training mode, ``accuracy`` evaluation mode. ``net(x)`` uses the module's mode
     (``net.train()`` / ``net.eval()``).
+
+    Raises:
+        DTypeError: ``dtype`` is not a floating-point type.
+        ValueError: a size is not a positive int, or ``activation`` or a string
+            ``weight_init_std`` is not one of the names above.
     """
 
     last_layer: SoftmaxWithLoss
@@ -476,11 +515,18 @@ class MultiLayerNet(_BookNetwork):
         """The scores (before softmax): (N, input_size) -> (N, output_size) Tensor.
 
         ``train_flg``: Dropout drops and BatchNorm uses (and updates) batch statistics.
+
+        Raises:
+            ShapeError: ``x`` does not have input_size features per sample.
         """
         return self._predict(x, train_flg)
 
     def forward(self, x: ArrayLike) -> Tensor:
-        """``predict(x, train_flg=self.training)``."""
+        """``predict(x, train_flg=self.training)``: (N, input_size) -> (N, output_size).
+
+        Raises:
+            ShapeError: ``x`` does not have input_size features per sample.
+        """
         return self._predict(x, self.training)
 
     def loss(self, x: ArrayLike, t: ArrayLike, train_flg: bool = False) -> Tensor:
@@ -490,6 +536,12 @@ class MultiLayerNet(_BookNetwork):
             x: inputs, (N, input_size).
             t: labels, (N,) class indices or (N, output_size) one-hot.
             train_flg: as for :meth:`predict`.
+
+        Raises:
+            ShapeError: ``x`` does not have input_size features, or ``t``'s shape fits
+                neither label form.
+            DTypeError: class indices that are not integers.
+            IndexingError: a class index outside [0, output_size).
         """
         return self._loss(x, t, train_flg)
 
@@ -500,6 +552,10 @@ class MultiLayerNet(_BookNetwork):
             x: inputs, (N, input_size).
             t: labels, (N,) class indices or (N, output_size) one-hot.
             batch_size: predict this many samples at a time; None for all at once.
+
+        Raises:
+            ValueError: ``x`` is empty, or ``batch_size`` is not a positive int.
+            ShapeError: ``x`` does not have input_size features per sample.
         """
         return self._accuracy(x, t, batch_size)
 

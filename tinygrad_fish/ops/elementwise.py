@@ -25,7 +25,15 @@ Array = npt.NDArray[Any]
 
 
 def unbroadcast(g: Tensor, shape: tuple[int, ...]) -> Tensor:
-    """Sum a gradient back to ``shape``, undoing numpy broadcasting (no-op if it fits)."""
+    """Sum a gradient back to ``shape``, undoing numpy broadcasting (no-op if it fits).
+
+    ``shape`` must broadcast to ``g.shape``; the result has ``shape``. Unlike
+    :func:`~tinygrad_fish.ops.shape.sum_to` (the checked form) this fast path of the engine
+    does not check that first.
+
+    Raises:
+        ShapeError: ``g`` cannot be summed and reshaped to ``shape``.
+    """
     return g if g.data.shape == shape else SumTo.apply(g, shape=shape)
 
 
@@ -232,7 +240,13 @@ class AsType(Function):
 
 # --- public functions ------------------------------------------------------------------------
 def add(a: ArrayLike, b: ArrayLike) -> Tensor:
-    """a + b, broadcasting like numpy."""
+    """a + b, broadcasting like numpy: the result has the broadcast shape.
+
+    Raises:
+        ShapeError: the shapes do not broadcast together.
+        DTypeError: an operand is not numeric data, or a Python number does not fit the
+            other operand's dtype.
+    """
     if type(a) is Tensor:
         return Add.apply(a, b if type(b) is Tensor else as_tensor(b, a))
     b = as_tensor(b)
@@ -240,7 +254,13 @@ def add(a: ArrayLike, b: ArrayLike) -> Tensor:
 
 
 def sub(a: ArrayLike, b: ArrayLike) -> Tensor:
-    """a - b, broadcasting like numpy."""
+    """a - b, broadcasting like numpy: the result has the broadcast shape.
+
+    Raises:
+        ShapeError: the shapes do not broadcast together.
+        DTypeError: an operand is not numeric data, a Python number does not fit the other
+            operand's dtype, or both are bool (numpy does not subtract booleans).
+    """
     if type(a) is Tensor:
         return Sub.apply(a, b if type(b) is Tensor else as_tensor(b, a))
     b = as_tensor(b)
@@ -248,7 +268,13 @@ def sub(a: ArrayLike, b: ArrayLike) -> Tensor:
 
 
 def mul(a: ArrayLike, b: ArrayLike) -> Tensor:
-    """a * b, broadcasting like numpy."""
+    """a * b, broadcasting like numpy: the result has the broadcast shape.
+
+    Raises:
+        ShapeError: the shapes do not broadcast together.
+        DTypeError: an operand is not numeric data, or a Python number does not fit the
+            other operand's dtype.
+    """
     if type(a) is Tensor:
         return Mul.apply(a, b if type(b) is Tensor else as_tensor(b, a))
     b = as_tensor(b)
@@ -256,7 +282,13 @@ def mul(a: ArrayLike, b: ArrayLike) -> Tensor:
 
 
 def div(a: ArrayLike, b: ArrayLike) -> Tensor:
-    """a / b (true division), broadcasting like numpy."""
+    """a / b (true division), broadcasting like numpy: the result has the broadcast shape.
+
+    Raises:
+        ShapeError: the shapes do not broadcast together.
+        DTypeError: an operand is not numeric data, or a Python number does not fit the
+            other operand's dtype.
+    """
     if type(a) is Tensor:
         return Div.apply(a, b if type(b) is Tensor else as_tensor(b, a))
     b = as_tensor(b)
@@ -264,7 +296,15 @@ def div(a: ArrayLike, b: ArrayLike) -> Tensor:
 
 
 def pow(a: ArrayLike, b: ArrayLike) -> Tensor:
-    """a ** b. A Python number as exponent is a constant (the cheaper op)."""
+    """a ** b, broadcasting like numpy. A Python number as exponent is a constant (the
+    cheaper op).
+
+    Raises:
+        ShapeError: the shapes do not broadcast together.
+        DTypeError: an operand is not numeric data, or a Python number does not fit the
+            other operand's dtype.
+        InvalidArgumentError: integers raised to a negative integer power.
+    """
     if isinstance(a, Tensor) and isinstance(b, (int, float)) and not isinstance(b, bool):
         return PowScalar.apply(a, exponent=b)
     if isinstance(a, Tensor):
@@ -274,51 +314,84 @@ def pow(a: ArrayLike, b: ArrayLike) -> Tensor:
 
 
 def neg(a: ArrayLike) -> Tensor:
-    """-a."""
+    """-a, elementwise (same shape).
+
+    Raises:
+        DTypeError: ``a`` is not numeric data, or is bool (numpy does not negate booleans).
+    """
     return Neg.apply(as_tensor(a))
 
 
 def exp(a: ArrayLike) -> Tensor:
-    """e ** a, elementwise."""
+    """e ** a, elementwise (same shape).
+
+    Raises:
+        DTypeError: ``a`` is not numeric data.
+    """
     return Exp.apply(as_tensor(a))
 
 
 def log(a: ArrayLike) -> Tensor:
-    """Natural logarithm, elementwise (nan below 0, -inf at 0, as numpy)."""
+    """Natural logarithm, elementwise (nan below 0, -inf at 0, as numpy); same shape.
+
+    Raises:
+        DTypeError: ``a`` is not numeric data.
+    """
     return Log.apply(as_tensor(a))
 
 
 def sqrt(a: ArrayLike) -> Tensor:
-    """Square root, elementwise."""
+    """Square root, elementwise (same shape).
+
+    Raises:
+        DTypeError: ``a`` is not numeric data.
+    """
     return Sqrt.apply(as_tensor(a))
 
 
 def abs(a: ArrayLike) -> Tensor:
-    """|a|, elementwise; its gradient at 0 is 0."""
+    """|a|, elementwise (same shape); its gradient at 0 is 0.
+
+    Raises:
+        DTypeError: ``a`` is not numeric data.
+    """
     return Abs.apply(as_tensor(a))
 
 
 def relu(a: ArrayLike) -> Tensor:
-    """max(a, 0), elementwise; its gradient at 0 is 0, as in the book's Relu layer."""
+    """max(a, 0), elementwise (same shape); its gradient at 0 is 0, as in the book's Relu.
+
+    Raises:
+        DTypeError: ``a`` is not numeric data.
+    """
     return Relu.apply(as_tensor(a))
 
 
 def sigmoid(a: ArrayLike) -> Tensor:
-    """1 / (1 + exp(-a)), elementwise, without overflow for large |a|."""
+    """1 / (1 + exp(-a)), elementwise (same shape), without overflow for large |a|.
+
+    Raises:
+        DTypeError: ``a`` is not numeric data.
+    """
     return Sigmoid.apply(as_tensor(a))
 
 
 def tanh(a: ArrayLike) -> Tensor:
-    """Hyperbolic tangent, elementwise."""
+    """Hyperbolic tangent, elementwise (same shape).
+
+    Raises:
+        DTypeError: ``a`` is not numeric data.
+    """
     return Tanh.apply(as_tensor(a))
 
 
 def clip(a: ArrayLike, min: float | None = None, max: float | None = None) -> Tensor:
     """Limit values to [min, max] (either may be None: no bound); the gradient is 0 where a
-    value was clipped.
+    value was clipped. Same shape.
 
     Raises:
-        DTypeError: a bound that does not fit an integer tensor's dtype.
+        DTypeError: ``a`` is not numeric data; or, with numpy 2.0 only, a bound that does
+            not fit an integer tensor's dtype (numpy 2.1 and later accept it).
     """
     return Clip.apply(as_tensor(a), min=min, max=max)
 
@@ -326,7 +399,13 @@ def clip(a: ArrayLike, min: float | None = None, max: float | None = None) -> Te
 def where(condition: ArrayLike, a: ArrayLike, b: ArrayLike) -> Tensor:
     """``a`` where ``condition`` is true, else ``b`` (all three broadcast together).
 
-    The condition is not differentiable; gradients flow to ``a`` and ``b``.
+    The condition is not differentiable; gradients flow to ``a`` and ``b``. The result has
+    the broadcast shape of the three.
+
+    Raises:
+        ShapeError: the three shapes do not broadcast together.
+        DTypeError: ``a`` or ``b`` is not numeric data, or a Python number does not fit the
+            other's dtype.
     """
     cond = np.asarray(condition.data if isinstance(condition, Tensor) else condition, dtype=bool)
     if isinstance(a, Tensor):
@@ -340,7 +419,11 @@ def astype(a: ArrayLike, dtype: npt.DTypeLike) -> Tensor:
     """A copy of ``a`` converted to ``dtype``; gradients are converted back.
 
     A cast to a non-floating dtype (int, bool, complex) is not differentiable: its result
-    does not require grad.
+    does not require grad. Same shape.
+
+    Raises:
+        TypeError: ``dtype`` is not a dtype numpy understands.
+        DTypeError: ``a`` is not numeric data.
     """
     t = as_tensor(a)
     dt = np.dtype(dtype)

@@ -71,8 +71,9 @@ def matmul(a: ArrayLike, b: ArrayLike) -> Tensor:
     vector and its axis is dropped from the result; leading batch axes broadcast.
 
     Raises:
-        ShapeError: a 0-d operand, or the inner dimensions differ; the message gives both
-            shapes.
+        ShapeError: a 0-d operand, the inner dimensions differ, or the batch dimensions do
+            not broadcast; the message gives both shapes.
+        DTypeError: an operand is not numeric data.
     """
     ta = a if isinstance(a, Tensor) else as_tensor(a)
     tb = b if isinstance(b, Tensor) else as_tensor(b)

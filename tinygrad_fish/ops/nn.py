@@ -112,19 +112,39 @@ def _axis(op: str, t: Tensor, axis: int) -> int:
 
 
 def softmax(x: ArrayLike, axis: int = -1) -> Tensor:
-    """exp(x) / sum(exp(x)) along ``axis``; the output has x's shape and sums to 1 there."""
+    """exp(x) / sum(exp(x)) along ``axis``; the output has x's shape and sums to 1 there.
+
+    Raises:
+        ShapeError: ``axis`` is out of range or not an int, ``x`` is 0-d, or ``x`` is empty
+            along ``axis``.
+        DTypeError: ``x`` is not numeric data.
+    """
     t = _floating(as_tensor(x))
     return Softmax.apply(t, axis=_axis("softmax", t, axis))
 
 
 def logsumexp(x: ArrayLike, axis: int = -1, keepdims: bool = False) -> Tensor:
-    """log(sum(exp(x))) along ``axis``, without overflow."""
+    """log(sum(exp(x))) along ``axis``, without overflow; ``axis`` is dropped from the
+    shape, or kept as size 1 with ``keepdims``.
+
+    Raises:
+        ShapeError: ``axis`` is out of range or not an int, ``x`` is 0-d, or ``x`` is empty
+            along ``axis``.
+        DTypeError: ``x`` is not numeric data.
+    """
     t = _floating(as_tensor(x))
     return LogSumExp.apply(t, axis=_axis("logsumexp", t, axis), keepdims=keepdims)
 
 
 def log_softmax(x: ArrayLike, axis: int = -1) -> Tensor:
-    """log(softmax(x)) along ``axis``, computed as ``x - logsumexp(x)`` (stable)."""
+    """log(softmax(x)) along ``axis``, computed as ``x - logsumexp(x)`` (stable); same
+    shape as ``x``.
+
+    Raises:
+        ShapeError: ``axis`` is out of range or not an int, ``x`` is 0-d, or ``x`` is empty
+            along ``axis``.
+        DTypeError: ``x`` is not numeric data.
+    """
     t = _floating(as_tensor(x))
     return t - logsumexp(t, axis=axis, keepdims=True)
 
@@ -142,8 +162,10 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike) -> Tensor:
         A 0-d tensor: mean over the batch of ``-sum(t * log_softmax(logits))``.
 
     Raises:
-        ShapeError: the target's shape fits neither form.
-        DTypeError: the logits are not floating point, or the indices are not integers.
+        ShapeError: the logits are not 1-D or 2-D, the target's shape fits neither form, or
+            there are no classes (C = 0) with one-hot targets.
+        DTypeError: the logits are not floating point, the indices are not integers, or
+            either is not numeric data.
         IndexingError: a class index is outside [0, C) (an IndexError).
     """
     x = as_tensor(logits)

@@ -99,20 +99,24 @@ def _normalize_axis(op: str, t: Tensor, axis: Axis) -> tuple[int, ...] | None:
 
 
 def sum(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Sum of ``x`` over ``axis`` (int, tuple, or None for all axes).
+    """Sum of ``x`` over ``axis`` (int, tuple, or None for all axes); the reduced axes are
+    dropped from the shape, or kept as size 1 with ``keepdims``.
 
     Raises:
-        ShapeError: an axis is out of range or repeated.
+        ShapeError: an axis is out of range, repeated or not an int.
+        DTypeError: ``x`` is not numeric data.
     """
     t = as_tensor(x)
     return Sum.apply(t, axis=_normalize_axis("sum", t, axis), keepdims=keepdims)
 
 
 def mean(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Mean of ``x`` over ``axis`` (int, tuple, or None for all axes): ``sum / count``.
+    """Mean of ``x`` over ``axis`` (int, tuple, or None for all axes): ``sum / count``;
+    shapes as :func:`sum`.
 
     Raises:
-        ShapeError: an axis is out of range or repeated.
+        ShapeError: an axis is out of range, repeated or not an int.
+        DTypeError: ``x`` is not numeric data.
     """
     t = as_tensor(x)
     ax = _normalize_axis("mean", t, axis)
@@ -128,10 +132,12 @@ def mean(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
 
 
 def max(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Maximum of ``x`` over ``axis``; tied maxima share the gradient equally.
+    """Maximum of ``x`` over ``axis``; tied maxima share the gradient equally; shapes as
+    :func:`sum`.
 
     Raises:
-        ShapeError: an axis is out of range or repeated, or the tensor is empty.
+        ShapeError: an axis is out of range, repeated or not an int, or the tensor is empty.
+        DTypeError: ``x`` is not numeric data.
     """
     t = as_tensor(x)
     if t.size == 0:
@@ -140,10 +146,12 @@ def max(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
 
 
 def min(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Minimum of ``x`` over ``axis``; tied minima share the gradient equally.
+    """Minimum of ``x`` over ``axis``; tied minima share the gradient equally; shapes as
+    :func:`sum`.
 
     Raises:
-        ShapeError: an axis is out of range or repeated, or the tensor is empty.
+        ShapeError: an axis is out of range, repeated or not an int, or the tensor is empty.
+        DTypeError: ``x`` is not numeric data.
     """
     t = as_tensor(x)
     if t.size == 0:

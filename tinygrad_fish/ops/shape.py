@@ -149,10 +149,12 @@ def _normalize_shape(shape: tuple[Any, ...], op: str = "reshape") -> tuple[int, 
 
 # --- public functions ------------------------------------------------------------------------
 def reshape(x: ArrayLike, *shape: SupportsIndex | Sequence[SupportsIndex]) -> Tensor:
-    """``x`` with a new shape of the same size (one dimension may be -1).
+    """``x`` with a new shape of the same size (one dimension may be -1); the shape is
+    given as ints (``reshape(x, 2, 3)``) or one sequence (``reshape(x, (2, 3))``).
 
     Raises:
-        ShapeError: the sizes differ.
+        ShapeError: the sizes differ, or the shape holds something other than ints.
+        DTypeError: ``x`` is not numeric data.
     """
     t = as_tensor(x)
     new = _normalize_shape(shape)
@@ -168,10 +170,12 @@ def reshape(x: ArrayLike, *shape: SupportsIndex | Sequence[SupportsIndex]) -> Te
 
 
 def transpose(x: ArrayLike, *axes: SupportsIndex | Sequence[SupportsIndex]) -> Tensor:
-    """Permute the axes of ``x``; with no axes, reverse them (``x.T``).
+    """Permute the axes of ``x``; with no axes, reverse them (``x.T``). Axis ``i`` of the
+    result is axis ``axes[i]`` of ``x``.
 
     Raises:
         ShapeError: ``axes`` is not a permutation of ``range(x.ndim)``.
+        DTypeError: ``x`` is not numeric data.
     """
     t = as_tensor(x)
     perm = _normalize_shape(axes, "transpose") if axes else None
@@ -195,6 +199,7 @@ def broadcast_to(x: ArrayLike, shape: Sequence[int]) -> Tensor:
 
     Raises:
         ShapeError: ``x``'s shape cannot be broadcast to ``shape``.
+        DTypeError: ``x`` is not numeric data.
     """
     t = as_tensor(x)
     target = tuple(int(s) for s in shape)
@@ -211,8 +216,11 @@ def broadcast_to(x: ArrayLike, shape: Sequence[int]) -> Tensor:
 def sum_to(x: ArrayLike, shape: Sequence[int]) -> Tensor:
     """Sum ``x`` down to ``shape``, undoing broadcasting: the adjoint of :func:`broadcast_to`.
 
+    The result has ``shape``.
+
     Raises:
         ShapeError: ``shape`` does not broadcast to ``x``'s shape.
+        DTypeError: ``x`` is not numeric data.
     """
     t = as_tensor(x)
     target = tuple(int(s) for s in shape)
@@ -231,7 +239,13 @@ def sum_to(x: ArrayLike, shape: Sequence[int]) -> Tensor:
 def getitem(x: ArrayLike, index: Any) -> Tensor:
     """``x[index]`` with numpy's indexing: ints, slices, None, ``...``, int arrays, masks.
 
-    Repeated integer indices add up their gradients. Index arrays may be Tensors.
+    Repeated integer indices add up their gradients. Index arrays may be Tensors. The
+    result has the shape numpy's indexing gives.
+
+    Raises:
+        IndexingError: an index out of range, too many indices, a boolean mask of the wrong
+            shape, or an index that is not an int, slice, None, ``...`` or int/bool array.
+        DTypeError: ``x`` is not numeric data.
     """
     t = as_tensor(x)
     if isinstance(index, Tensor):
@@ -244,10 +258,13 @@ def getitem(x: ArrayLike, index: Any) -> Tensor:
 
 
 def concatenate(tensors: Sequence[ArrayLike], axis: int = 0) -> Tensor:
-    """Join tensors along an existing ``axis``.
+    """Join tensors along an existing ``axis``: the result's size along ``axis`` is the sum
+    of theirs.
 
     Raises:
-        ShapeError: the shapes differ other than along ``axis``, or no tensors are given.
+        ShapeError: the shapes differ other than along ``axis``, ``axis`` is out of range,
+            the tensors are 0-d, or no tensors are given.
+        DTypeError: a tensor is not numeric data.
     """
     ts = [as_tensor(t) for t in tensors]
     if not ts:
@@ -262,10 +279,11 @@ def concatenate(tensors: Sequence[ArrayLike], axis: int = 0) -> Tensor:
 
 
 def stack(tensors: Sequence[ArrayLike], axis: int = 0) -> Tensor:
-    """Join tensors of the same shape along a new ``axis``.
+    """Join ``k`` tensors of the same shape along a new ``axis`` of size ``k``.
 
     Raises:
-        ShapeError: the shapes differ, or no tensors are given.
+        ShapeError: the shapes differ, ``axis`` is out of range, or no tensors are given.
+        DTypeError: a tensor is not numeric data.
     """
     ts = [as_tensor(t) for t in tensors]
     if not ts:
