@@ -99,3 +99,10 @@ def test_gradgradcheck_catches_a_backward_that_leaves_the_graph():
 def test_gradgradcheck_of_a_linear_function_is_zero():
     x = Tensor(np.array([0.5, 1.5]), requires_grad=True)
     assert tf.gradgradcheck(lambda t: t * 3.0, [x])
+
+
+def test_gradgradcheck_of_a_function_that_ignores_its_input():
+    x = Tensor(np.array([0.5, 1.5]), requires_grad=True)
+    const = Tensor(np.array([2.0, 3.0]))
+    assert tf.gradcheck(lambda t: const * 1.0, [x])
+    assert tf.gradgradcheck(lambda t: const * 1.0, [x])

@@ -314,3 +314,15 @@ def test_each_optimizer_lowers_the_loss_pytorch_api(name: str) -> None:
         opt.step()
     last = float(net.loss(x, t).data)
     assert last < 0.5 * first, (first, last)
+
+
+def test_load_state_dict_checks_every_slot_before_setting_anything():
+    opt = Adam(lr=0.01)
+    opt.update({"w": np.ones(2)}, {"w": np.ones(2)})
+    state = opt.state_dict()
+    state["scalars"]["lr"] = 0.5
+    state["slots"]["m"] = {"w": [1.0, 2.0]}  # not an array
+    fresh = Adam(lr=0.01)
+    with pytest.raises(ValueError, match=r"Adam\.m: the saved slot is not a dict of arrays"):
+        fresh.load_state_dict(state)
+    assert fresh.lr == 0.01 and fresh.m is None

@@ -158,3 +158,23 @@ def test_ops_never_modify_their_inputs():
     y.backward()
     np.testing.assert_array_equal(a, a0)
     np.testing.assert_array_equal(b, b0)
+
+
+def test_astype_to_a_non_numeric_dtype_is_refused():
+    with pytest.raises(DTypeError, match="astype: object is not a numeric dtype"):
+        Tensor([1.0]).astype(object)
+
+
+def test_argmax_bad_axis_is_a_shape_error():
+    with pytest.raises(ShapeError, match=r"argmax: .*axis 2.*\(2, 3\)"):
+        Tensor(np.zeros((2, 3))).argmax(axis=2)
+    with pytest.raises(ShapeError, match="argmin"):
+        Tensor(np.zeros((2, 3))).argmin(axis=-3)
+
+
+def test_backward_takes_a_python_number_as_the_gradient():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    (x * 3).sum().backward(2.0)
+    np.testing.assert_array_equal(x.grad.data, [6.0, 6.0])
+    (gx,) = tf.grad((x * x).sum(), x, 0.5)
+    np.testing.assert_array_equal(gx.data, [1.0, 2.0])

@@ -646,7 +646,7 @@ def backward(
         AnomalyError: inside :class:`detect_anomaly`, a backward produced NaN or inf.
     """
     outs = [tensors] if isinstance(tensors, _Tensor) else list(tensors)
-    if grad_tensors is None or isinstance(grad_tensors, (_Tensor, np.ndarray)):
+    if grad_tensors is None or isinstance(grad_tensors, (_Tensor, np.ndarray, int, float)):
         gts: Sequence[Any] | None = None if grad_tensors is None else [grad_tensors]
     else:
         gts = list(grad_tensors)
@@ -691,7 +691,7 @@ def grad(
     """
     outs = [outputs] if isinstance(outputs, _Tensor) else list(outputs)
     ins = [inputs] if isinstance(inputs, _Tensor) else list(inputs)
-    if grad_outputs is None or isinstance(grad_outputs, (_Tensor, np.ndarray)):
+    if grad_outputs is None or isinstance(grad_outputs, (_Tensor, np.ndarray, int, float)):
         gos: Sequence[Any] | None = None if grad_outputs is None else [grad_outputs]
     else:
         gos = list(grad_outputs)

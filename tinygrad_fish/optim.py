@@ -297,6 +297,12 @@ class Optimizer:
                     f"{name}.{attr}: saved a {type(value).__name__}, the optimizer has a "
                     f"{type(getattr(self, attr)).__name__}"
                 )
+        for attr, value in slots.items():
+            if value is not None and not (
+                isinstance(value, Mapping)
+                and all(isinstance(a, np.ndarray) for a in value.values())
+            ):
+                raise ValueError(f"{name}.{attr}: the saved slot is not a dict of arrays")
         for attr, value in scalars.items():
             setattr(self, attr, value)
         for attr, value in slots.items():

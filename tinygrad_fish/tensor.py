@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import autograd
-from .errors import DTypeError, GraphError, InvalidArgumentError
+from .errors import DTypeError, GraphError, InvalidArgumentError, ShapeError
 
 __all__ = ["ArrayLike", "Tensor", "as_tensor"]
 
@@ -501,7 +501,10 @@ class Tensor:
             ValueError: ``axis`` is out of range (numpy's ``AxisError``), or the tensor is
                 empty.
         """
-        return Tensor._wrap(np.argmax(self.data, axis=axis, keepdims=keepdims))
+        try:
+            return Tensor._wrap(np.argmax(self.data, axis=axis, keepdims=keepdims))
+        except (ValueError, TypeError) as e:  # AxisError, empty tensor, bad axis type
+            raise ShapeError(f"argmax: {e} (tensor shape {self.shape})") from None
 
     def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """Indices of the minima (not differentiable; an int64 tensor); shapes as
@@ -511,7 +514,10 @@ class Tensor:
             ValueError: ``axis`` is out of range (numpy's ``AxisError``), or the tensor is
                 empty.
         """
-        return Tensor._wrap(np.argmin(self.data, axis=axis, keepdims=keepdims))
+        try:
+            return Tensor._wrap(np.argmin(self.data, axis=axis, keepdims=keepdims))
+        except (ValueError, TypeError) as e:  # AxisError, empty tensor, bad axis type
+            raise ShapeError(f"argmin: {e} (tensor shape {self.shape})") from None
 
     def reshape(self, *shape: SupportsIndex | Sequence[SupportsIndex]) -> Tensor:
         """The same data in a new shape (one dimension may be -1); ``reshape(2, 3)`` or

@@ -240,3 +240,12 @@ def test_each_layer_labels_its_ops_with_its_name() -> None:
     assert add is not None and add.scope == ("Affine1",)
     loss = SoftmaxWithLoss(name="loss")(y, np.array([0]))
     assert loss.grad_fn is not None and loss.grad_fn.scope == ("loss",)
+
+
+def test_batchnorm_wrong_feature_count_is_a_shape_error_and_changes_nothing():
+    bn = BatchNormalization(np.ones(3), np.zeros(3))
+    before = (bn.running_mean.copy(), bn.running_var.copy())
+    with pytest.raises(ShapeError, match=r"expected 3 features per sample, got input of shape"):
+        bn.forward(np.ones((4, 5)), train_flg=True)
+    np.testing.assert_array_equal(bn.running_mean, before[0])
+    np.testing.assert_array_equal(bn.running_var, before[1])

@@ -272,8 +272,7 @@ class BatchNormalization(Module):
         """Normalize ``x`` per feature, then scale by gamma and shift by beta (x's shape).
 
         Raises:
-            ValueError: ``x`` does not have D features per sample: numpy's own error in
-                training mode, a ShapeError in evaluation mode.
+            ShapeError: ``x`` does not have D features per sample (nothing is updated).
             DTypeError: ``x`` is not numeric data.
         """
         h = as_tensor(x)
@@ -281,6 +280,11 @@ class BatchNormalization(Module):
         with scope(self.name):
             if h.ndim != 2:
                 h = h.reshape(h.shape[0], -1)
+            if h.shape[1:] != self.gamma.shape:
+                raise ShapeError(
+                    f"{self.name}: expected {self.gamma.shape[0]} features per sample, got "
+                    f"input of shape {input_shape}"
+                )
             if _train_flag(self, train_flg):
                 mu = h.mean(axis=0)
                 xc = h - mu

@@ -27,7 +27,6 @@ from .elementwise import (
     sqrt,
     sub,
     tanh,
-    unbroadcast,
     where,
 )
 from .linalg import matmul
@@ -39,5 +38,5 @@ __all__ = [
     "abs", "add", "astype", "broadcast_to", "clip", "concatenate", "cross_entropy", "div",
     "exp", "getitem", "log", "log_softmax", "logsumexp", "matmul", "max", "mean", "min", "mul",
     "neg", "pow", "relu", "reshape", "sigmoid", "softmax", "sqrt", "stack", "sub", "sum",
-    "sum_to", "tanh", "transpose", "unbroadcast", "where",
+    "sum_to", "tanh", "transpose", "where",
 ]

@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..autograd import Function
+from ..errors import DTypeError
 from ..tensor import ArrayLike, Tensor, as_tensor
 from .shape import SumTo
 
@@ -427,6 +428,11 @@ def astype(a: ArrayLike, dtype: npt.DTypeLike) -> Tensor:
     """
     t = as_tensor(a)
     dt = np.dtype(dtype)
+    if dt.kind not in "biufc":
+        raise DTypeError(
+            f"astype: {dt} is not a numeric dtype; allowed are bool, integer, floating and "
+            "complex dtypes"
+        )
     if t.data.dtype == dt:
         return t
     if dt.kind != "f":  # not differentiable (d int(x) / dx is 0): the result leaves the graph
