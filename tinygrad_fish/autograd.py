@@ -5,9 +5,11 @@ arrays; its ``backward`` is written in Tensor ops, so that running it with grad 
 (``create_graph=True``) records the backward pass as a graph of its own and higher-order
 derivatives need no extra code.
 
-The walk (:func:`backward`, :func:`grad`) sorts the graph once, iteratively (no recursion,
-linear in nodes plus edges), then visits each node once in reverse topological order, summing
-the gradients that reach a tensor from several paths before passing them on.
+The walk (:func:`backward`, :func:`grad`) visits each node once, newest first: a node is
+always created after its inputs, so its creation number orders the graph, and a heap of the
+nodes that have received a gradient gives the next one to visit. It is iterative (no
+recursion limit) and needs no separate sorting pass; the gradients that reach a tensor from
+several paths are summed before they are passed on.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import os
 import threading
 import traceback
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -361,43 +363,6 @@ class Function:
 # ---------------------------------------------------------------------------------------------
 # The backward walk
 # ---------------------------------------------------------------------------------------------
-def _toposort(roots: Sequence[Tensor]) -> list[Tensor]:
-    """Tensors that require grad reachable from ``roots``, each after all of its inputs.
-
-    Iterative depth-first search: linear in nodes plus edges, no recursion limit.
-    """
-    order: list[Tensor] = []
-    seen: set[int] = set()
-    for root in roots:
-        if id(root) in seen:
-            continue
-        seen.add(id(root))
-        # Each stack entry holds a tensor and an iterator over its remaining inputs; a tensor
-        # is emitted when its iterator runs out, i.e. after all of its inputs.
-        stack = [(root, _inputs_of(root))]
-        while stack:
-            t, rest = stack[-1]
-            for inp in rest:
-                if inp._requires_grad and id(inp) not in seen:
-                    seen.add(id(inp))
-                    stack.append((inp, _inputs_of(inp)))
-                    break
-            else:
-                stack.pop()
-                order.append(t)
-    return order
-
-
-_NO_INPUTS: tuple[Tensor, ...] = ()
-
-
-def _inputs_of(t: Tensor) -> Iterator[Tensor]:
-    fn = t._ctx
-    if fn is None or fn.inputs is None:
-        return iter(_NO_INPUTS)
-    return iter(fn.inputs)
-
-
 def _freed_error(t: Tensor) -> GraphError:
     name = t._ctx.name if t._ctx is not None else "?"
     return GraphError(
@@ -461,9 +426,12 @@ def release_graph(*tensors: Tensor) -> None:
     that keeping old losses in a list (as the book's training loop does) keeps numbers,
     not whole graphs with their mini-batches.
     """
-    for t in _toposort(tensors):
-        if t._ctx is not None:
-            t._ctx._release()
+    stack = list(tensors)
+    while stack:
+        fn = stack.pop()._ctx
+        if fn is not None and fn.inputs is not None:  # not yet freed (nor visited)
+            stack.extend(fn.inputs)
+            fn._release()
 
 
 def _run_backward(
