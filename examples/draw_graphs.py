@@ -3,7 +3,7 @@
 Run from the repository root (needs the Graphviz ``dot`` program, e.g. ``apt-get install
 graphviz``)::
 
-    python examples/draw_graphs.py [OUT_DIR]
+    python examples/draw_graphs.py [OUT_DIR] [--train]
 
 It writes:
 
@@ -16,6 +16,8 @@ It writes:
   first, second and third derivatives. As in DeZero, each derivative is obtained by
   ``backward(create_graph=True)`` on the previous one, so it is a graph itself and can be
   differentiated again; each picture is bigger than the last.
+* with ``--train``: ``train_curves.png``, the loss and accuracy curves of
+  ``tinygrad-fish train --seed 0`` (the tutorial's full run; reads MNIST).
 """
 
 from __future__ import annotations
@@ -58,11 +60,33 @@ def draw_tanh_derivatives(out: Path, orders: int = 3) -> list[Path]:
     return written
 
 
+def draw_train_curves(out: Path) -> list[Path]:
+    """The tutorial's accuracy curve: ``tinygrad-fish train --seed 0`` (the book's defaults,
+    10,000 iterations; needs MNIST) and its ``curves.png``."""
+    import shutil
+    import tempfile
+
+    from tinygrad_fish.cli import main as cli_main
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if cli_main(["train", "--seed", "0", "--out", tmp]) != 0:
+            raise SystemExit("training failed: see the message above")
+        target = out / "train_curves.png"
+        shutil.copyfile(Path(tmp) / "curves.png", target)
+    return [target]
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Write every picture into ``argv[0]`` (default: docs/images/)."""
-    args = sys.argv[1:] if argv is None else argv
+    """Write every picture into ``OUT_DIR`` (default: docs/images/); with ``--train`` also
+    the accuracy curve of a full training run (about 15 s more, reads MNIST)."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    train = "--train" in args
+    args = [a for a in args if a != "--train"]
     out = Path(args[0]) if args else OUT
-    for path in [*draw_two_layer_net(out), *draw_tanh_derivatives(out)]:
+    paths = [*draw_two_layer_net(out), *draw_tanh_derivatives(out)]
+    if train:
+        paths += draw_train_curves(out)
+    for path in paths:
         print(path)
 
 
