@@ -40,6 +40,10 @@ def unbroadcast(g: Tensor, shape: tuple[int, ...]) -> Tensor:
 
 # --- arithmetic ------------------------------------------------------------------------------
 class Add(Function):
+    """``a + b``; backward: ``da = g``, ``db = g``, each summed
+    back to its input's shape (broadcasting).
+    """
+
     def forward(self, a: Array, b: Array) -> Array:
         return a + b
 
@@ -52,6 +56,10 @@ class Add(Function):
 
 
 class Sub(Function):
+    """``a - b``; backward: ``da = g``, ``db = -g``, each summed
+    back to its input's shape (broadcasting).
+    """
+
     def forward(self, a: Array, b: Array) -> Array:
         return a - b
 
@@ -64,6 +72,10 @@ class Sub(Function):
 
 
 class Mul(Function):
+    """``a * b``; backward: ``da = g * b``, ``db = g * a``, each summed
+    back to its input's shape (broadcasting).
+    """
+
     def forward(self, a: Array, b: Array) -> Array:
         return a * b
 
@@ -76,6 +88,10 @@ class Mul(Function):
 
 
 class Div(Function):
+    """``a / b``; backward: ``da = g / b``, ``db = -g * a / (b * b)``, each summed
+    back to its input's shape (broadcasting).
+    """
+
     def forward(self, a: Array, b: Array) -> Array:
         return a / b
 
@@ -88,6 +104,8 @@ class Div(Function):
 
 
 class Neg(Function):
+    """``-a``; backward: ``da = -g``."""
+
     def forward(self, a: Array) -> Array:
         return -a
 
@@ -96,7 +114,9 @@ class Neg(Function):
 
 
 class PowScalar(Function):
-    """x ** c for a constant exponent c (attribute ``exponent``)."""
+    """x ** c for a constant exponent c (attribute ``exponent``); backward:
+    ``dx = g * c * x ** (c - 1)`` (``g * (2 * x)`` when ``c == 2``); ``c`` gets none.
+    """
 
     name = "pow"
 
@@ -112,7 +132,11 @@ class PowScalar(Function):
 
 
 class Pow(Function):
-    """a ** b with both sides tensors: d/da = b a^(b-1), d/db = a^b log a."""
+    """a ** b with both sides tensors: d/da = b a^(b-1), d/db = a^b log a.
+
+    Backward: ``da = g * b * a ** (b - 1)``, ``db = g * out * log(a)`` (``out``, the saved
+    output, is ``a ** b``), each summed back to its input's shape (broadcasting).
+    """
 
     save_output = True
 
@@ -131,6 +155,10 @@ class Pow(Function):
 
 # --- unary math ------------------------------------------------------------------------------
 class Exp(Function):
+    """``exp(a)``; backward: ``da = g * out``, reusing the saved output (exp is its own
+    derivative).
+    """
+
     save_output = True
 
     def forward(self, a: Array) -> Array:
@@ -141,6 +169,8 @@ class Exp(Function):
 
 
 class Log(Function):
+    """``log(a)``; backward: ``da = g / a``."""
+
     def forward(self, a: Array) -> Array:
         return np.log(a)
 
@@ -150,6 +180,8 @@ class Log(Function):
 
 
 class Sqrt(Function):
+    """``sqrt(a)``; backward: ``da = g / (2 * out)``, reusing the saved output."""
+
     save_output = True
 
     def forward(self, a: Array) -> Array:
@@ -160,6 +192,10 @@ class Sqrt(Function):
 
 
 class Abs(Function):
+    """``|a|``; backward: ``da = g * sign(a)``, the sign saved by forward (so 0 at
+    ``a == 0``).
+    """
+
     def forward(self, a: Array) -> Array:
         if a.dtype.kind == "b":  # |bool| is the bool itself (and bools carry no gradient)
             return a.copy()
@@ -171,6 +207,10 @@ class Abs(Function):
 
 
 class Relu(Function):
+    """``max(a, 0)``; backward: ``da = g * (a > 0)``, the mask saved by forward (so 0 at
+    ``a == 0``).
+    """
+
     def forward(self, a: Array) -> Array:
         self.mask = a > 0
         return np.maximum(a, 0)
@@ -180,6 +220,10 @@ class Relu(Function):
 
 
 class Sigmoid(Function):
+    """``y = 1 / (1 + exp(-a))``, computed as ``0.5 * (tanh(a / 2) + 1)``;
+    backward: ``da = g * y * (1 - y)``, reusing the saved output ``y``.
+    """
+
     save_output = True
 
     def forward(self, a: Array) -> Array:
@@ -192,6 +236,8 @@ class Sigmoid(Function):
 
 
 class Tanh(Function):
+    """``y = tanh(a)``; backward: ``da = g * (1 - y * y)``, reusing the saved output ``y``."""
+
     save_output = True
 
     def forward(self, a: Array) -> Array:
@@ -203,6 +249,10 @@ class Tanh(Function):
 
 
 class Clip(Function):
+    """``clip(a, min, max)``; backward: ``da = g * (out == a)``, the mask saved by forward:
+    the gradient passes where ``a`` is within the bounds (inclusive), 0 where clipped.
+    """
+
     def forward(self, a: Array, min: float | None, max: float | None) -> Array:
         out = np.clip(a, min, max)
         self.mask = out == a  # where the input passed through unclipped
@@ -213,7 +263,11 @@ class Clip(Function):
 
 
 class Where(Function):
-    """``condition ? a : b`` elementwise; the condition is a constant (attribute)."""
+    """``condition ? a : b`` elementwise; the condition is a constant (attribute).
+
+    Backward: ``da = where(condition, g, 0)``, ``db = where(condition, 0, g)``, each summed
+    back to its input's shape (broadcasting); the condition gets none.
+    """
 
     def forward(self, a: Array, b: Array, condition: Array) -> Array:
         return np.where(condition, a, b)
@@ -229,6 +283,10 @@ class Where(Function):
 
 
 class AsType(Function):
+    """``a.astype(dtype)`` (a floating ``dtype``); backward: ``da = g.astype(a.dtype)``,
+    the gradient cast back to the input's dtype.
+    """
+
     name = "astype"
 
     def forward(self, a: Array, dtype: np.dtype[Any]) -> Array:

@@ -21,6 +21,9 @@ Array = npt.NDArray[Any]
 class MatMul(Function):
     """``a @ b`` for operands of 2 or more dimensions (batch axes broadcast).
 
+    Backward: ``da = g @ b.T``, ``db = a.T @ g`` (``.T`` swaps the last two axes), each summed
+    back to its input's shape over broadcast batch axes.
+
     For 2-D operands it calls ``np.dot``, which is much faster than ``np.matmul`` for the
     thin products of small batches (``x.T @ g`` with one row), and it can take either operand
     transposed (attributes ``transpose_a``, ``transpose_b``): the backward pass multiplies by

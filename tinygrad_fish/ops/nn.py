@@ -29,6 +29,10 @@ def _softmax_array(x: Array, axis: int) -> Array:
 
 
 class Softmax(Function):
+    """``y = exp(x) / sum(exp(x))`` along ``axis`` (max subtracted first); backward:
+    ``dx = y * (g - sum(g * y, axis))``, reusing the saved output ``y``.
+    """
+
     save_output = True
 
     def forward(self, x: Array, axis: int) -> Array:
@@ -40,6 +44,11 @@ class Softmax(Function):
 
 
 class LogSumExp(Function):
+    """``out = log(sum(exp(x)))`` along ``axis`` (max subtracted first); backward:
+    ``dx = g * exp(x - out) = g * softmax(x)``, ``g`` and ``out`` given back the
+    reduced axis as size 1.
+    """
+
     save_output = True
 
     def forward(self, x: Array, axis: int, keepdims: bool) -> Array:
@@ -63,6 +72,9 @@ class SoftmaxCrossEntropy(Function):
 
     Inputs: logits ``x`` (N, C) and targets ``t``: class indices (N,) or
     probabilities / one-hot rows (N, C). Output: a 0-d tensor.
+
+    Backward: ``dx = (softmax(x) - t) * g / N``, class indices ``t`` taken as one-hot rows;
+    soft targets also get ``dt = -log_softmax(x) * g / N``.
     """
 
     name = "cross_entropy"

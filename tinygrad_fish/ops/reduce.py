@@ -38,6 +38,10 @@ def _expand(g: Tensor, in_shape: tuple[int, ...], axis: tuple[int, ...] | None,
 
 
 class Sum(Function):
+    """``x.sum(axis, keepdims)``; backward: ``dx = g`` given back its reduced axes as size 1
+    and broadcast to ``x.shape``: every summed element gets the gradient of its sum.
+    """
+
     def forward(self, x: Array, axis: tuple[int, ...] | None, keepdims: bool) -> Array:
         return np.asarray(x.sum(axis=axis, keepdims=keepdims))
 
@@ -47,6 +51,11 @@ class Sum(Function):
 
 
 class _Extreme(Function):
+    """``reduce(x, axis, keepdims)``, ``np.max`` or ``np.min`` as the subclass sets; backward:
+    ``dx = g * w``, ``g`` broadcast back to ``x.shape``, ``w`` (saved by forward) = ``1 / k``
+    at the ``k`` tied extreme elements, 0 elsewhere.
+    """
+
     reduce: ClassVar[Any]
 
     def forward(self, x: Array, axis: tuple[int, ...] | None, keepdims: bool) -> Array:
@@ -62,10 +71,18 @@ class _Extreme(Function):
 
 
 class Max(_Extreme):
+    """``x.max(axis, keepdims)``; backward: ``dx = g * w``, ``g`` broadcast back to
+    ``x.shape``, ``w`` = 1 at the maxima (``1 / k`` for ``k`` tied maxima), 0 elsewhere.
+    """
+
     reduce = np.max
 
 
 class Min(_Extreme):
+    """``x.min(axis, keepdims)``; backward: ``dx = g * w``, ``g`` broadcast back to
+    ``x.shape``, ``w`` = 1 at the minima (``1 / k`` for ``k`` tied minima), 0 elsewhere.
+    """
+
     reduce = np.min
 
 

@@ -37,6 +37,8 @@ def _sum_to_array(x: Array, shape: tuple[int, ...]) -> Array:
 
 
 class Reshape(Function):
+    """``x.reshape(shape)``; backward: ``dx = reshape(g, x.shape)``."""
+
     def forward(self, x: Array, shape: tuple[int, ...]) -> Array:
         return x.reshape(shape)
 
@@ -46,6 +48,10 @@ class Reshape(Function):
 
 
 class Transpose(Function):
+    """``x.transpose(axes)``; backward: ``dx = transpose(g, argsort(axes))``, the
+    inverse permutation (``transpose(g)`` again when ``axes`` is None).
+    """
+
     def forward(self, x: Array, axes: tuple[int, ...] | None) -> Array:
         return x.transpose(axes)
 
@@ -57,6 +63,10 @@ class Transpose(Function):
 
 
 class BroadcastTo(Function):
+    """``np.broadcast_to(x, shape)``; backward: ``dx = sum_to(g, x.shape)``, summing
+    over the axes that broadcasting added or stretched.
+    """
+
     name = "broadcast_to"
 
     def forward(self, x: Array, shape: tuple[int, ...]) -> Array:
@@ -68,7 +78,9 @@ class BroadcastTo(Function):
 
 
 class SumTo(Function):
-    """Sum over broadcast axes down to ``shape``: the adjoint of :class:`BroadcastTo`."""
+    """Sum over broadcast axes down to ``shape``: the adjoint of :class:`BroadcastTo`;
+    backward: ``dx = broadcast_to(g, x.shape)``.
+    """
 
     name = "sum_to"
 
@@ -81,6 +93,10 @@ class SumTo(Function):
 
 
 class GetItem(Function):
+    """``x[index]`` (numpy indexing); backward: ``dx = scatter_add(g, x.shape, index)``:
+    zeros of ``x.shape`` with ``g`` added at ``index`` (repeated indices add up).
+    """
+
     name = "getitem"
 
     def forward(self, x: Array, index: Any) -> Array:
@@ -93,7 +109,8 @@ class GetItem(Function):
 
 class ScatterAdd(Function):
     """Zeros of ``shape`` with ``g`` added at ``index`` (repeated indices add up):
-    the adjoint of indexing."""
+    the adjoint of indexing; backward: ``dg = gg[index]``, indexing again.
+    """
 
     name = "scatter_add"
 
@@ -110,6 +127,10 @@ class ScatterAdd(Function):
 
 
 class Concatenate(Function):
+    """``np.concatenate(xs, axis)``; backward: ``dx_i`` = the slice ``start_i:stop_i`` of ``g``
+    along ``axis``, where input ``i`` was placed.
+    """
+
     def forward(self, *xs: Array, axis: int) -> Array:
         return np.concatenate(xs, axis=axis)
 
