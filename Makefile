@@ -7,6 +7,12 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 OUT     ?= runs/demo
 
+# MNIST: $TINYGRAD_FISH_DATA if set; else a copy shared beside the checkout (as on the team's
+# machines, which have no internet); else the loader downloads it into ~/.cache.
+ifneq ($(wildcard ../shared/mnist/train-images-idx3-ubyte.gz),)
+export TINYGRAD_FISH_DATA ?= $(abspath ../shared/mnist)
+endif
+
 .PHONY: demo test lint typecheck clean graphviz
 
 $(STAMP): pyproject.toml
