@@ -29,7 +29,7 @@ else:
 
 settings.register_profile(
     "ci",
-    max_examples=60,
+    max_examples=150,
     derandomize=True,
     deadline=None,
     print_blob=True,
