@@ -27,3 +27,12 @@ def mnist_root() -> Path:
     if not root.is_absolute() and not root.is_dir():
         root = REPO / root
     return root.absolute()
+
+
+def assert_one_line_error(err: str, *needles: str) -> None:
+    """A command-line error: one line on stderr, no traceback, holding every needle."""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in lines[0], (needle, err)

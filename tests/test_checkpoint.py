@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from support import mnist_root
+from support import assert_one_line_error, mnist_root
 
 from tinygrad_fish import cli
 from tinygrad_fish.checkpoint import (
@@ -41,14 +41,6 @@ from tinygrad_fish.serialization import save
 REPO = Path(__file__).resolve().parents[1]
 SUBPROCESS_ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                   "PYTHONPATH": str(REPO)}
-
-
-def assert_one_line_error(err: str, *needles: str) -> None:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    for needle in needles:
-        assert needle in lines[0], (needle, err)
 
 
 # ------------------------------------------------------------------------- fast: optimizer state

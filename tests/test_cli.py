@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from support import mnist_root
+from support import assert_one_line_error, mnist_root
 
 from tinygrad_fish.cli import main
 
@@ -35,14 +35,6 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str
     code = main([str(a) for a in argv])
     out, err = capsys.readouterr()
     return code, out, err
-
-
-def assert_one_line_error(err: str, *needles: str) -> None:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    for needle in needles:
-        assert needle in lines[0], (needle, err)
 
 
 # --------------------------------------------------------------------------- fast: arguments
