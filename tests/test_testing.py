@@ -26,7 +26,8 @@ def test_shapes_are_0d_to_4d(shape):
 @given(broadcastable_shapes())
 def test_broadcastable_shapes_broadcast(shps):
     a, b = shps
-    np.broadcast_shapes(a, b)  # raises if not
+    out = np.broadcast_shapes(a, b)  # raises ValueError if they do not broadcast
+    assert len(out) == max(len(a), len(b))
 
 
 @given(arrays(avoid=(0.0, 1.0), margin=0.05))
