@@ -57,11 +57,18 @@ __all__ = [
 # Per-thread state: grad mode and the current layer scope
 # ---------------------------------------------------------------------------------------------
 class _State(threading.local):
+    """Per-thread state. Each context manager pushes the value it replaces on a per-thread
+    stack and pops it on exit, so one manager object (a decorator, a module-level
+    ``no_grad()``) can be entered by several threads, or re-entered, safely."""
+
     def __init__(self) -> None:
         self.grad_enabled: bool = True
         self.scope: tuple[str, ...] = ()
         self.anomaly: bool = False
         self.backward_of: Function | None = None  # the node whose backward is running
+        self.grad_stack: list[bool] = []
+        self.anomaly_stack: list[bool] = []
+        self.scope_stack: list[tuple[str, ...]] = []
 
 
 _state = _State()
@@ -81,14 +88,15 @@ class set_grad_enabled(contextlib.ContextDecorator):
 
     def __init__(self, mode: bool) -> None:
         self.mode = bool(mode)
-        self._prev: list[bool] = []
 
     def __enter__(self) -> None:
-        self._prev.append(_state.grad_enabled)
-        _state.grad_enabled = self.mode
+        state = _state
+        state.grad_stack.append(state.grad_enabled)
+        state.grad_enabled = self.mode
 
     def __exit__(self, *exc: object) -> None:
-        _state.grad_enabled = self._prev.pop()
+        state = _state
+        state.grad_enabled = state.grad_stack.pop()
 
 
 class no_grad(set_grad_enabled):
@@ -135,22 +143,49 @@ class detect_anomaly(contextlib.ContextDecorator):
         tinygrad_fish.errors.AnomalyError: sqrt backward produced inf ...
     """
 
-    def __init__(self) -> None:
-        self._prev: list[bool] = []
-
     def __enter__(self) -> None:
-        self._prev.append(_state.anomaly)
+        _state.anomaly_stack.append(_state.anomaly)
         _state.anomaly = True
 
     def __exit__(self, *exc: object) -> None:
-        _state.anomaly = self._prev.pop()
+        _state.anomaly = _state.anomaly_stack.pop()
 
 
 #: Creation numbers of graph nodes: a node is always numbered after its inputs.
 _next_seq = itertools.count().__next__
 _get_data = operator.attrgetter("data")
 _get_requires_grad = operator.attrgetter("_requires_grad")
-_get_version = operator.attrgetter("_version")
+
+
+class VersionCounter:
+    """How many times a tensor's values were changed in place.
+
+    Tensors that share memory share one counter: a view made by an op (``reshape``,
+    ``transpose``, basic indexing, ``broadcast_to``), ``detach()`` and ``Tensor(t)`` all
+    count the edits of their base, as PyTorch's views do. Every in-place writer of the
+    package bumps it (``+=`` and friends, optimizers' ``step``/``update``,
+    ``load_state_dict``, ``serialization.load(into=)``, the book networks' ``params``);
+    ``backward()`` compares it with the value each graph node saw. A tensor gets its counter
+    the first time one is needed (most never do), so ``None`` means "never changed".
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0
+
+
+def _version_of(t: Tensor) -> int:
+    c = t._vc
+    return 0 if c is None else c.value
+
+
+def _shared_counter(t: Tensor) -> VersionCounter:
+    """``t``'s counter, created now if it has none yet (to share it with a view)."""
+    c = t._vc
+    if c is None:
+        c = t._vc = VersionCounter()
+    return c
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -182,20 +217,22 @@ class scope:
         TypeError: the name is not a non-empty str.
     """
 
-    __slots__ = ("name", "prev")
+    __slots__ = ("name",)
 
     def __init__(self, name: str) -> None:
         if not isinstance(name, str) or not name:
             raise TypeError(f"scope() needs a non-empty str name, got {name!r}")
         self.name = name
-        self.prev: tuple[str, ...] = ()
 
     def __enter__(self) -> None:
-        self.prev = _state.scope
-        _state.scope = (*self.prev, self.name)
+        state = _state
+        prev = state.scope
+        state.scope_stack.append(prev)
+        state.scope = (*prev, self.name)
 
     def __exit__(self, *exc: object) -> None:
-        _state.scope = self.prev
+        state = _state
+        state.scope = state.scope_stack.pop()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,6 +263,13 @@ class Function:
     ``self.output()`` returns the output Tensor, for ops whose derivative is best written
     in terms of their result (``exp``, ``tanh``, ``sigmoid``); set ``save_output = True``.
 
+    Saved tensors: ``backward()`` refuses to run a node whose saved tensors were changed in
+    place since the forward pass (their gradient would be wrong). The saved tensors are the
+    inputs, unless the op sets ``saves_inputs = False`` (its backward reads only the inputs'
+    shapes and arrays that forward kept, as ``add`` or ``relu``), and the output when
+    ``save_output`` is set. Set ``is_view = True`` when the output array may be a view of
+    the first input's (reshape-like ops): the output then shares its version counter.
+
     Attributes (read by tools such as :func:`tinygrad_fish.viz.draw_graph`):
         inputs: the input Tensors (None once the graph has been freed by a backward pass).
         attrs: the keyword attributes given to :meth:`apply` (axis, keepdims, exponent...).
@@ -233,12 +277,16 @@ class Function:
     """
 
     __slots__ = (
-        "__dict__", "_out", "attrs", "created_at", "inputs", "needs_input_grad", "scope",
-        "seq", "versions",
+        "__dict__", "_out", "attrs", "created_at", "inputs", "needs_input_grad", "out_version",
+        "scope", "seq", "versions",
     )
 
     #: Keep a weak reference to the output so ``backward`` can use it via ``self.output()``.
     save_output: ClassVar[bool] = False
+    #: ``backward`` reads the inputs' values (the safe default): check their versions.
+    saves_inputs: ClassVar[bool] = True
+    #: The output may be a view of the first input's array: it shares the version counter.
+    is_view: ClassVar[bool] = False
     #: The op name shown in errors and graph drawings (defaults to the class name in lower case).
     name: ClassVar[str] = ""
 
@@ -246,7 +294,8 @@ class Function:
     needs_input_grad: tuple[bool, ...]
     attrs: dict[str, Any]
     scope: tuple[str, ...]
-    versions: tuple[int, ...]
+    versions: tuple[int, ...] | None
+    out_version: int
     seq: int
     created_at: str
     _out: weakref.ref[Tensor] | None
@@ -319,7 +368,11 @@ class Function:
         out.name = None
         out._ctx = None
         out._requires_grad = False
-        out._version = 0
+        out._vc = None
+        if cls.is_view:
+            d, x = out.data, inputs[0].data
+            if d.base is not None and np.may_share_memory(d, x):
+                out._vc = _shared_counter(inputs[0])
         if _state.anomaly:
             bad = _non_finite(out.data)
             if bad is not None:
@@ -340,10 +393,14 @@ class Function:
                 fn.inputs = inputs
                 fn.seq = _next_seq()
                 fn.needs_input_grad = needs
-                fn.versions = tuple(map(_get_version, inputs))
+                fn.versions = tuple(map(_version_of, inputs)) if cls.saves_inputs else None
                 fn.attrs = attrs
                 fn.scope = _state.scope
-                fn._out = weakref.ref(out) if cls.save_output else None
+                if cls.save_output:
+                    fn._out = weakref.ref(out)
+                    fn.out_version = _version_of(out)
+                else:
+                    fn._out = None
                 if _state.anomaly:
                     fn.created_at = _user_frame()
                 out._requires_grad = True
@@ -394,10 +451,14 @@ def _forward_error(name: str, e: Exception, inputs: Sequence[Tensor]) -> Excepti
 
 
 def _modified_error(fn: Function, inputs: tuple[Tensor, ...], out: Tensor) -> GraphError:
-    changed = [i for i, (t, v) in enumerate(zip(inputs, fn.versions, strict=True))
-               if t._version != v]
-    what = (f"input {changed[0]} (shape {inputs[changed[0]].shape})" if changed
-            else f"its output (shape {out.shape})")
+    versions = fn.versions or (0,) * len(inputs)
+    changed = [i for i, (t, v) in enumerate(zip(inputs, versions, strict=True))
+               if fn.versions is not None and _version_of(t) != v]
+    if changed:
+        t = inputs[changed[0]]
+        what = f"input {changed[0]} ({t.name + ', ' if t.name else ''}shape {t.shape})"
+    else:
+        what = f"its output (shape {out.shape})"
     return GraphError(
         f"{fn.name}: {what} was modified in place after the op used it, so its gradient "
         "would be wrong. Do the in-place change after backward(), or on a copy "
@@ -405,10 +466,42 @@ def _modified_error(fn: Function, inputs: tuple[Tensor, ...], out: Tensor) -> Gr
     )
 
 
+def _released_meanwhile_error(fn: Function) -> GraphError:
+    return GraphError(
+        f"{fn.name}: the graph was freed while backward() was running through it: another "
+        "thread freed it (a book-style network frees the graph of its previous forward pass "
+        "when a new one starts). One network cannot run forward and backward in several "
+        "threads at once: give each thread its own network, or use a lock."
+    )
+
+
+def _not_a_tensor_error(fn: Function, i: int, g: object) -> GraphError:
+    return GraphError(
+        f"{fn.name}.backward returned a {type(g).__name__} as the gradient of input {i}; "
+        "backward must return Tensors built with Tensor ops (so higher-order gradients "
+        "work), or None: wrap a constant array as Tensor(array)"
+    )
+
+
+def _as_gradient_tuple(fn: Function, grads: Any, n: int) -> tuple[Tensor | None, ...]:
+    """A custom backward's return value as a tuple: a bare Tensor (or None) is accepted
+    for a one-input op, a list as a tuple; anything else is refused clearly."""
+    if isinstance(grads, list):
+        return tuple(grads)
+    if n == 1 and (grads is None or isinstance(grads, _Tensor)):
+        return (grads,)
+    raise GraphError(
+        f"{fn.name}.backward returned a {type(grads).__name__}; it must return a tuple with "
+        f"one Tensor (or None) per input ({n} here), e.g. `return (gx,)`"
+    )
+
+
 def _check_gradients(fn: Function, grads: tuple[Tensor | None, ...]) -> None:
     for i, g in enumerate(grads):
         if g is None:
             continue
+        if not isinstance(g, _Tensor):
+            raise _not_a_tensor_error(fn, i, g)
         bad = _non_finite(g.data)
         if bad is not None:
             where = getattr(fn, "created_at", None) or "an op created outside detect_anomaly()"
@@ -484,27 +577,41 @@ def _run_backward(
             inputs = fn.inputs
             if inputs is None:
                 raise _freed_error(t)
-            if fn.versions != tuple(map(_get_version, inputs)) or (
-                fn.save_output and t._version
+            versions = fn.versions
+            if (versions is not None and versions != tuple(map(_version_of, inputs))) or (
+                fn.save_output and _version_of(t) != fn.out_version
             ):
                 raise _modified_error(fn, inputs, t)
-            if anomaly:
-                _state.backward_of = fn
-                try:
+            try:
+                if anomaly:
+                    _state.backward_of = fn
+                    try:
+                        in_grads = fn.backward(g)
+                    finally:
+                        _state.backward_of = None
+                else:
                     in_grads = fn.backward(g)
-                finally:
-                    _state.backward_of = None
-                _check_gradients(fn, in_grads)
-            else:
-                in_grads = fn.backward(g)
+            except Exception as e:
+                if fn.inputs is None:  # released while its backward ran
+                    raise _released_meanwhile_error(fn) from e
+                raise
+            if fn.inputs is None:
+                raise _released_meanwhile_error(fn)
+            if type(in_grads) is not tuple:
+                in_grads = _as_gradient_tuple(fn, in_grads, len(inputs))
             if len(in_grads) != len(inputs):
                 raise GraphError(
                     f"{fn.name}.backward returned {len(in_grads)} gradients for "
-                    f"{len(inputs)} inputs"
+                    f"{len(inputs)} inputs; it must return a tuple with one Tensor (or None) "
+                    "per input"
                 )
-            for inp, ig in zip(inputs, in_grads, strict=True):
+            if anomaly:
+                _check_gradients(fn, in_grads)
+            for i, (inp, ig) in enumerate(zip(inputs, in_grads, strict=True)):
                 if ig is None or not inp._requires_grad:
                     continue
+                if type(ig) is not _Tensor and not isinstance(ig, _Tensor):
+                    raise _not_a_tensor_error(fn, i, ig)
                 if ig.data.shape != inp.data.shape:
                     raise ShapeError(
                         f"{fn.name}.backward returned a gradient of shape {ig.shape} for an "
@@ -525,22 +632,25 @@ def _run_backward(
     return result
 
 
-def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool, handed_out: set[int]) -> None:
-    if not create_graph:
-        data = g.data
-        # A leaf's gradient gets an array of its own: never a view of another array (an
-        # input, the seed gradient, a broadcast) nor an array another leaf already holds.
-        if not data.flags.owndata or id(data) in handed_out:
-            data = data.copy()
-        handed_out.add(id(data))
+def _own_gradient(g: Tensor, dtype: np.dtype[Any], create_graph: bool,
+                  handed_out: set[int]) -> Tensor:
+    """``g`` as a gradient to hand to the user: in ``dtype`` (the tensor's own), and in an
+    array of its own: never a view of another array (an input, the seed gradient the caller
+    passed, a broadcast) nor an array already handed out. With ``create_graph`` the copy is
+    made by an op, so the result stays in the graph."""
+    data = g.data
+    if data.dtype != dtype:
+        g = g.astype(dtype)  # a new array
+    elif not data.flags.owndata or id(data) in handed_out:
+        g = g * 1 if create_graph else _Tensor._wrap(data.copy())
+    elif not create_graph and g._ctx is not None:
         g = _Tensor._wrap(data)
-    elif id(g.data) in handed_out:  # the same array again: a new one, still in the graph
-        g = g * 1.0
-        handed_out.add(id(g.data))
-    else:
-        handed_out.add(id(g.data))
-    if g.data.dtype != leaf.data.dtype:
-        g = g.astype(leaf.data.dtype)
+    handed_out.add(id(g.data))
+    return g
+
+
+def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool, handed_out: set[int]) -> None:
+    g = _own_gradient(g, leaf.data.dtype, create_graph, handed_out)
     leaf.grad = g if leaf.grad is None else leaf.grad + g
 
 
@@ -670,7 +780,8 @@ def grad(
     keep = create_graph if retain_graph is None else retain_graph
     found = _run_backward(outs, seeds, keep, create_graph, ins)
     result: list[Tensor | None] = []
-    # No two results share an array, nor one with a seed (the caller's gradient).
+    # No two results share an array, nor one with a seed (the caller's gradient); each is in
+    # its input's dtype, as backward() gives it.
     seen = {id(s.data) for s in seeds}
     for i, x in enumerate(ins):
         g = found.get(id(x))
@@ -680,17 +791,9 @@ def grad(
                     f"grad(): input {i} (shape {x.shape}) is not used to compute the outputs; "
                     "pass allow_unused=True to get None for it"
                 )
-        elif create_graph:
-            if id(g.data) in seen:
-                with enable_grad():
-                    g = g * 1.0
         else:
-            if id(g.data) in seen:
-                g = _Tensor._wrap(g.data.copy())
-            elif g._ctx is not None:
-                g = g.detach()
-        if g is not None:
-            seen.add(id(g.data))
+            with set_grad_enabled(create_graph):
+                g = _own_gradient(g, x.data.dtype, create_graph, seen)
         result.append(g)
     return tuple(result)
 

@@ -53,12 +53,14 @@ def numerical_gradient(
         while not it.finished:
             idx = it.multi_index
             tmp = arr[idx].copy()
-            arr[idx] = float(tmp) + h
-            fxh1 = float(f(x))
-            arr[idx] = float(tmp) - h
-            fxh2 = float(f(x))
+            try:
+                arr[idx] = float(tmp) + h
+                fxh1 = float(f(x))
+                arr[idx] = float(tmp) - h
+                fxh2 = float(f(x))
+            finally:  # Ctrl-C or an error in f must not leave a weight shifted by h
+                arr[idx] = tmp
             g[idx] = (fxh1 - fxh2) / (2 * h)
-            arr[idx] = tmp
             it.iternext()
     return g
 

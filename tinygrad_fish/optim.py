@@ -159,6 +159,13 @@ class Optimizer:
                 ) from None
             p = params[key]
             self._update_array(key, self._as_param(key, p), self._as_grad(key, p, g))
+            # The values changed in place: tell the graph (a graph that saved the parameter
+            # must not backpropagate with the new values). A Tensor counts it itself; the
+            # book networks' params mapping counts the write-back of the same array.
+            if isinstance(p, Tensor):
+                p._bump_version()
+            else:
+                params[key] = p
 
     def _as_param(self, key: Hashable, p: Any) -> Array:
         arr = p.data if isinstance(p, Tensor) else p
@@ -205,6 +212,7 @@ class Optimizer:
             if g is None:
                 continue
             self._update_array(i, p.data, self._as_grad(p.name or i, p, g))
+            p._bump_version()  # in place: a graph that saved p must not use the new values
 
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to None (PyTorch's ``set_to_none`` behaviour).

@@ -373,7 +373,7 @@ def _copy_into(
     # The values changed in place: a graph that saved one of these tensors must not
     # backpropagate with the new values (backward() raises instead, as after `w -= ...`).
     for t in tensors:
-        t._version += 1
+        t._bump_version()
 
 
 def load(

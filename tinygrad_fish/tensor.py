@@ -7,6 +7,7 @@ graph node that made it. ``loss.backward()`` walks those nodes back to the leave
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator, Sequence
 from typing import Any, SupportsIndex
 
@@ -49,17 +50,18 @@ class Tensor:
                 [6., 8.]])
     """
 
-    __slots__ = ("__weakref__", "_ctx", "_requires_grad", "_version", "data", "grad", "name")
+    __slots__ = ("__weakref__", "_ctx", "_requires_grad", "_vc", "data", "grad", "name")
 
     data: npt.NDArray[Any]
     grad: Tensor | None
     name: str | None
     _requires_grad: bool
     _ctx: autograd.Function | None
-    #: Bumped by every in-place op on this tensor; backward() compares it with the version
-    #: each graph node saw, so a value changed after it was used raises instead of silently
-    #: giving a wrong gradient.
-    _version: int
+    #: Counts the in-place changes of this tensor's values (shared with its views and
+    #: detached copies); backward() compares it with the version each graph node saw, so a
+    #: value changed after it was used raises instead of silently giving a wrong gradient.
+    #: None until a counter is needed (see :class:`~tinygrad_fish.autograd.VersionCounter`).
+    _vc: autograd.VersionCounter | None
 
     def __init__(
         self,
@@ -68,23 +70,23 @@ class Tensor:
         dtype: npt.DTypeLike | None = None,
         name: str | None = None,
     ) -> None:
-        if isinstance(data, Tensor):
-            data = data.data
+        source = data if isinstance(data, Tensor) else None
+        if source is not None:
+            data = source.data
         try:
             arr = np.asarray(data, dtype=dtype)
-        except (TypeError, ValueError) as e:
+        except (TypeError, ValueError, OverflowError) as e:
             raise DTypeError(f"Tensor(): cannot make a numeric array from {data!r}: {e}") from e
         if arr.dtype.kind not in "biufc":
-            raise DTypeError(
-                f"Tensor(): dtype {arr.dtype} is not numeric; allowed are bool, integer, "
-                "floating and complex dtypes"
-            )
+            raise DTypeError(_not_numeric_message(data, arr))
         self.data = arr
         self.grad = None
         self.name = name
         self._ctx = None
         self._requires_grad = False
-        self._version = 0
+        # Tensor(t) shares t's array, so it shares its version counter too.
+        self._vc = autograd._shared_counter(source) if (
+            source is not None and arr is source.data) else None
         if requires_grad:
             self.requires_grad = True
 
@@ -97,8 +99,22 @@ class Tensor:
         t.name = None
         t._ctx = None
         t._requires_grad = False
-        t._version = 0
+        t._vc = None
         return t
+
+    @property
+    def _version(self) -> int:
+        """How many times the values were changed in place (PyTorch's ``_version``): counted
+        together with every view and detached copy of the same data."""
+        c = self._vc
+        return 0 if c is None else c.value
+
+    def _bump_version(self) -> None:
+        """Record an in-place change of the values (every writer of the package calls it)."""
+        c = self._vc
+        if c is None:
+            c = self._vc = autograd.VersionCounter()
+        c.value += 1
 
     # -----------------------------------------------------------------------------------------
     # Autograd
@@ -170,8 +186,14 @@ class Tensor:
                           create_graph)
 
     def detach(self) -> Tensor:
-        """A tensor sharing this one's data but outside the graph (requires_grad False)."""
-        return Tensor._wrap(self.data)
+        """A tensor sharing this one's data but outside the graph (requires_grad False).
+
+        It shares the version counter too (as in PyTorch): an in-place change through the
+        detached tensor makes ``backward()`` refuse a graph that saved this one.
+        """
+        t = Tensor._wrap(self.data)
+        t._vc = autograd._shared_counter(self)
+        return t
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (same as ``self.grad = None``)."""
@@ -353,7 +375,7 @@ class Tensor:
                 f"in-place '{op}=': this tensor's data is a read-only view (as broadcast_to "
                 "gives); make a tensor of its own first, e.g. t = t + 0"
             )
-        self._version += 1
+        self._bump_version()
         try:
             if op == "+":
                 d += o
@@ -382,23 +404,37 @@ class Tensor:
         return self._inplace("/", other)
 
     # Comparisons are not differentiable: they return bool tensors outside the graph.
+    def _compare(self, other: Any, op: Any, symbol: str) -> Tensor:
+        try:
+            return Tensor._wrap(op(self.data, _raw(other)))
+        except TypeError as e:
+            raise DTypeError(
+                f"cannot compare a Tensor of dtype {self.data.dtype} with a "
+                f"{type(other).__name__} ({other!r}) using '{symbol}': {e}"
+            ) from None
+        except ValueError as e:
+            raise ShapeError(
+                f"cannot compare a Tensor of shape {self.shape} with "
+                f"{np.shape(_raw(other))} using '{symbol}': {e}"
+            ) from None
+
     def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
-        return Tensor._wrap(self.data == _raw(other))
+        return self._compare(other, operator.eq, "==")
 
     def __ne__(self, other: object) -> Tensor:  # type: ignore[override]
-        return Tensor._wrap(self.data != _raw(other))
+        return self._compare(other, operator.ne, "!=")
 
     def __lt__(self, other: ArrayLike) -> Tensor:
-        return Tensor._wrap(self.data < _raw(other))
+        return self._compare(other, operator.lt, "<")
 
     def __le__(self, other: ArrayLike) -> Tensor:
-        return Tensor._wrap(self.data <= _raw(other))
+        return self._compare(other, operator.le, "<=")
 
     def __gt__(self, other: ArrayLike) -> Tensor:
-        return Tensor._wrap(self.data > _raw(other))
+        return self._compare(other, operator.gt, ">")
 
     def __ge__(self, other: ArrayLike) -> Tensor:
-        return Tensor._wrap(self.data >= _raw(other))
+        return self._compare(other, operator.ge, ">=")
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         """Let numpy ufuncs take Tensors: differentiable ones become Tensor ops
@@ -570,6 +606,26 @@ class Tensor:
 
 def _raw(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
+
+
+def _not_numeric_message(data: Any, arr: npt.NDArray[Any]) -> str:
+    if isinstance(data, int) and not isinstance(data, bool):
+        return (
+            f"Tensor(): the integer {data} does not fit any numpy integer type (int64 or "
+            "uint64); pass it as a float (Tensor(float(n))) or with dtype=np.float64"
+        )
+    if arr.dtype == object and any(
+        isinstance(v, int) and not isinstance(v, bool) and not -2**63 <= v < 2**64
+        for v in arr.flat
+    ):
+        return (
+            "Tensor(): an integer does not fit any numpy integer type (int64 or uint64); "
+            "pass the values as floats or with dtype=np.float64"
+        )
+    return (
+        f"Tensor(): dtype {arr.dtype} is not numeric; allowed are bool, integer, floating "
+        "and complex dtypes"
+    )
 
 
 def as_tensor(x: ArrayLike, like: Tensor | None = None) -> Tensor:

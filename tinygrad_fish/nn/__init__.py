@@ -5,7 +5,7 @@
 - Layers (``common/layers.py``): :class:`Affine`, :class:`Relu`, :class:`Sigmoid`,
   :class:`SoftmaxWithLoss`, :class:`Dropout`, :class:`BatchNormalization`.
 - Networks: :class:`TwoLayerNet` (ch05), :class:`MultiLayerNet` (ch06, with the extend
-  options).
+  options), whose ``params`` is a :class:`ParamDict`.
 - :mod:`.functional`: the activations and losses as functions.
 """
 
@@ -15,6 +15,7 @@ from . import functional
 from .layers import Affine, BatchNormalization, Dropout, Relu, Sigmoid, SoftmaxWithLoss
 from .module import IncompatibleKeys, Module
 from .networks import MultiLayerNet, TwoLayerNet
+from .params import ParamDict
 
 __all__ = [
     "Affine",
@@ -23,6 +24,7 @@ __all__ = [
     "IncompatibleKeys",
     "Module",
     "MultiLayerNet",
+    "ParamDict",
     "Relu",
     "Sigmoid",
     "SoftmaxWithLoss",

@@ -323,6 +323,7 @@ class Module:
                 f"{type(state_dict).__name__}"
             )
         own = self._state_arrays()
+        tensors = {name: p for name, p in self.named_parameters()}
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         if strict and (missing or unexpected):
@@ -336,7 +337,7 @@ class Module:
                 + f"; the module's keys are {list(own)} (pass strict=False to load the "
                 "keys that match)"
             )
-        pending: list[tuple[Array, Array]] = []
+        pending: list[tuple[str, Array, Array]] = []
         for key, dst in own.items():
             if key not in state_dict:
                 continue
@@ -353,10 +354,14 @@ class Module:
                     f"dict but {dst.dtype} in the module; convert it (value.astype("
                     f"np.{dst.dtype})) or build the module with dtype={dst.dtype}"
                 )
-            pending.append((dst, src))
-        for dst, src in pending:
+            pending.append((key, dst, src))
+        for key, dst, src in pending:
             if dst is not src:
                 dst[...] = src
+            # In place: a graph that saved the parameter must not use the new values.
+            t = tensors.get(key)
+            if t is not None:
+                t._bump_version()
         return IncompatibleKeys(missing, unexpected)
 
     # -----------------------------------------------------------------------------------------

@@ -10,10 +10,12 @@ The book's training loop runs unchanged::
             network.params[key] -= learning_rate * grad[key]  # updates the layers' weights
         train_loss_list.append(network.loss(x_batch, t_batch))
 
-``params`` holds the very numpy arrays the layers' parameter Tensors wrap, so in-place
-updates (``-=``, an optimizer's ``update``, ``numerical_gradient``'s perturbations,
-``load_state_dict``) reach the layers. Rebinding a key (``params["W1"] = new_array``) does
-not: update in place (``params["W1"][...] = new_array``) instead.
+``params`` (a :class:`~tinygrad_fish.nn.params.ParamDict`) holds the very numpy arrays the
+layers' parameter Tensors wrap, so in-place updates (``-=``, an optimizer's ``update``,
+``numerical_gradient``'s perturbations, ``load_state_dict``) reach the layers; assigning to
+a key (``params["W1"] = params["W1"] - lr * g``, the book's other idiom) writes into the
+same array, so it trains too. Every such write is recorded in the parameter's version
+counter: a graph built before it refuses to backpropagate with the new values.
 
 Memory: each network remembers (weakly) the output of its last forward pass that recorded a
 graph, and frees that graph (:func:`tinygrad_fish.autograd.release_graph`) when a new
@@ -30,20 +32,22 @@ comes out of another graph, say an encoder's, is not remembered, so that graph s
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from ..autograd import grad, is_grad_enabled, no_grad, release_graph, scope
-from ..errors import DTypeError
+from ..errors import DTypeError, GraphError
 from ..numerical import numerical_gradient as _numerical_gradient
 from ..tensor import ArrayLike, Tensor
 from .layers import Affine, BatchNormalization, Dropout, Relu, Sigmoid, SoftmaxWithLoss
 from .module import Module
+from .params import ParamDict
 
 __all__ = ["MultiLayerNet", "TwoLayerNet"]
 
@@ -67,7 +71,6 @@ class _BookNetwork(Module):
     """What the book's networks share: ``params`` linked to parameter Tensors, input casts,
     the release of the previous forward's graph, accuracy and both gradients."""
 
-    params: dict[str, Array]
     layers: OrderedDict[str, Module]
     dtype: np.dtype[Any]
     #: Free the previous forward pass's graph when a new one starts (see the module doc).
@@ -76,9 +79,9 @@ class _BookNetwork(Module):
     def __init__(self, dtype: np.dtype[Any], seed: int | None) -> None:
         super().__init__()
         self.dtype = dtype
-        self.params = {}
+        object.__setattr__(self, "_params", ParamDict(type(self).__name__))
         self.layers = OrderedDict()
-        object.__setattr__(self, "_tensors", {})
+        object.__setattr__(self, "_last_thread", None)
         object.__setattr__(self, "_last_output", None)
         object.__setattr__(
             self, "_rng", None if seed is None else np.random.default_rng(seed)
@@ -94,11 +97,38 @@ class _BookNetwork(Module):
         """Put ``value`` (cast to the network's dtype) in ``params`` and register a Tensor
         wrapping that same array as the parameter ``key``."""
         arr = np.asarray(value, dtype=self.dtype)
-        self.params[key] = arr
         t = Tensor(arr, requires_grad=True, name=key)
-        self.__dict__["_tensors"][key] = t
+        self.__dict__["_params"]._add(key, t)
         self.register_parameter(key, t)
         return t
+
+    @property
+    def params(self) -> ParamDict:
+        """The book's ``params``: ``{key: numpy array}``, the very arrays the layers use.
+
+        Assigning to a key writes into that array (see :class:`ParamDict`), so both the
+        book's ``params[key] -= lr * g`` and ``params[key] = params[key] - lr * g`` train
+        the network. Assigning a whole mapping (``net.params = saved``) writes every array
+        the same way; it must have exactly the network's keys.
+
+        Raises:
+            KeyError: (on assignment of a mapping) its keys differ from the network's.
+            ShapeError, DTypeError: as :meth:`ParamDict.__setitem__`.
+        """
+        return self.__dict__["_params"]  # type: ignore[no-any-return]
+
+    @params.setter
+    def params(self, values: Mapping[str, Any]) -> None:
+        own: ParamDict = self.__dict__["_params"]
+        if values is own:
+            return
+        if set(values) != set(own):
+            raise KeyError(
+                f"{type(self).__name__}.params = ...: the keys {sorted(values)} differ from "
+                f"the network's {list(own)}"
+            )
+        for key in own:
+            own[key] = values[key]
 
     def _add_layer(self, key: str, layer: Module) -> None:
         layer.name = key
@@ -120,6 +150,15 @@ class _BookNetwork(Module):
         if ref is not None:
             prev = ref()
             if prev is not None and prev._ctx is not None:
+                owner = self.__dict__["_last_thread"]
+                if prev._ctx.inputs is not None and owner != threading.get_ident():
+                    raise GraphError(
+                        f"{type(self).__name__}: its last forward pass ran in another thread, "
+                        "whose graph has not been backpropagated yet; a new forward pass "
+                        "would free it under that thread. One network cannot train in "
+                        "several threads at once: give each thread its own network (or set "
+                        "release_previous_graph = False and free graphs yourself)."
+                    )
                 release_graph(prev)
             object.__setattr__(self, "_last_output", None)
 
@@ -129,6 +168,7 @@ class _BookNetwork(Module):
         if out._ctx is None:  # nothing recorded (no_grad): keep what is remembered
             return
         object.__setattr__(self, "_last_output", weakref.ref(out) if own_graph else None)
+        object.__setattr__(self, "_last_thread", threading.get_ident())
 
     def _run_layers(self, x: Tensor, train_flg: bool) -> Tensor:
         for layer in self.layers.values():
@@ -226,7 +266,7 @@ class _BookNetwork(Module):
             IndexingError: a class index outside [0, output_size).
         """
         loss = self._loss(x, t, True)
-        tensors: dict[str, Tensor] = self.__dict__["_tensors"]
+        tensors: dict[str, Tensor] = self.__dict__["_params"]._tensors
         grads = grad(loss, list(tensors.values()), allow_unused=True)
         out: dict[str, Array] = {}
         seen: set[int] = set()

@@ -41,8 +41,10 @@ def unbroadcast(g: Tensor, shape: tuple[int, ...]) -> Tensor:
 # --- arithmetic ------------------------------------------------------------------------------
 class Add(Function):
     """``a + b``; backward: ``da = g``, ``db = g``, each summed
-    back to its input's shape (broadcasting).
+    back to its input's shape (broadcasting). Saves nothing: only the inputs' shapes.
     """
+
+    saves_inputs = False
 
     def forward(self, a: Array, b: Array) -> Array:
         return a + b
@@ -57,8 +59,10 @@ class Add(Function):
 
 class Sub(Function):
     """``a - b``; backward: ``da = g``, ``db = -g``, each summed
-    back to its input's shape (broadcasting).
+    back to its input's shape (broadcasting). Saves nothing: only the inputs' shapes.
     """
+
+    saves_inputs = False
 
     def forward(self, a: Array, b: Array) -> Array:
         return a - b
@@ -88,8 +92,10 @@ class Mul(Function):
 
 
 class Div(Function):
-    """``a / b``; backward: ``da = g / b``, ``db = -g * a / (b * b)``, each summed
-    back to its input's shape (broadcasting).
+    """``a / b``; backward: ``da = g / b``, ``db = -g * ((a / b) / b)``, each summed
+    back to its input's shape (broadcasting). Dividing twice, never by ``b * b``, keeps the
+    gradient finite wherever it is representable (``b * b`` overflows or underflows first:
+    ``a = 1e-300, b = 1e-170`` gives -1e40, not -inf).
     """
 
     def forward(self, a: Array, b: Array) -> Array:
@@ -99,12 +105,14 @@ class Div(Function):
         a, b = self.inputs  # type: ignore[misc]
         return (
             unbroadcast(g / b, a.data.shape) if self.needs_input_grad[0] else None,
-            unbroadcast(-g * a / (b * b), b.data.shape) if self.needs_input_grad[1] else None,
+            unbroadcast(-g * ((a / b) / b), b.data.shape) if self.needs_input_grad[1] else None,
         )
 
 
 class Neg(Function):
     """``-a``; backward: ``da = -g``."""
+
+    saves_inputs = False
 
     def forward(self, a: Array) -> Array:
         return -a
@@ -116,6 +124,9 @@ class Neg(Function):
 class PowScalar(Function):
     """x ** c for a constant exponent c (attribute ``exponent``); backward:
     ``dx = g * c * x ** (c - 1)`` (``g * (2 * x)`` when ``c == 2``); ``c`` gets none.
+
+    ``x ** 0`` is the constant 1 (numpy's ``0 ** 0 == 1``), so its gradient is exactly 0
+    everywhere, 0 included (not ``0 * 0 ** -1 = nan``); hence ``d²(x ** 1)/dx²`` is 0 too.
     """
 
     name = "pow"
@@ -126,6 +137,8 @@ class PowScalar(Function):
     def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
         (a,) = self.inputs  # type: ignore[misc]
         c = self.attrs["exponent"]
+        if c == 0:
+            return (Tensor._wrap(np.zeros(a.data.shape, dtype=g.data.dtype)),)
         if c == 2:
             return (g * (2 * a),)
         return (g * (c * a ** (c - 1)),)
@@ -136,6 +149,16 @@ class Pow(Function):
 
     Backward: ``da = g * b * a ** (b - 1)``, ``db = g * out * log(a)`` (``out``, the saved
     output, is ``a ** b``), each summed back to its input's shape (broadcasting).
+
+    At base 0 the formulas would give ``0 * inf = nan`` where the derivative is exactly 0,
+    so there the base is replaced by 1 (a constant: no gradient flows through it):
+
+    - ``da`` where ``a == 0`` and ``b == 0``: ``a ** 0`` is the constant 1, so 0;
+    - ``db`` where ``a == 0`` and ``b >= 0``: ``0 ** b`` is 0 for ``b > 0``, so 0 (at
+      ``b == 0``, where ``0 ** b`` jumps, 0 by PyTorch's convention).
+
+    Elsewhere (a negative base, ``0 ** b`` with ``b < 0``) the values are numpy's, nan or
+    inf, as the math has no finite derivative there.
     """
 
     save_output = True
@@ -146,10 +169,15 @@ class Pow(Function):
     def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
         a, b = self.inputs  # type: ignore[misc]
         ga = gb = None
+        base_zero = a.data == 0
         if self.needs_input_grad[0]:
-            ga = unbroadcast(g * b * a ** (b - 1), a.data.shape)
+            fix = base_zero & (b.data == 0)
+            safe_a = where(fix, 1, a) if fix.any() else a
+            ga = unbroadcast(g * (b * safe_a ** (b - 1)), a.data.shape)
         if self.needs_input_grad[1]:
-            gb = unbroadcast(g * self.output() * log(a), b.data.shape)
+            fix = base_zero & (b.data >= 0)
+            safe_a = where(fix, 1, a) if fix.any() else a
+            gb = unbroadcast(g * self.output() * log(safe_a), b.data.shape)
         return ga, gb
 
 
@@ -160,6 +188,7 @@ class Exp(Function):
     """
 
     save_output = True
+    saves_inputs = False
 
     def forward(self, a: Array) -> Array:
         return np.exp(a)
@@ -183,6 +212,7 @@ class Sqrt(Function):
     """``sqrt(a)``; backward: ``da = g / (2 * out)``, reusing the saved output."""
 
     save_output = True
+    saves_inputs = False
 
     def forward(self, a: Array) -> Array:
         return np.sqrt(a)
@@ -195,6 +225,8 @@ class Abs(Function):
     """``|a|``; backward: ``da = g * sign(a)``, the sign saved by forward (so 0 at
     ``a == 0``).
     """
+
+    saves_inputs = False
 
     def forward(self, a: Array) -> Array:
         if a.dtype.kind == "b":  # |bool| is the bool itself (and bools carry no gradient)
@@ -211,6 +243,8 @@ class Relu(Function):
     ``a == 0``).
     """
 
+    saves_inputs = False
+
     def forward(self, a: Array) -> Array:
         self.mask = a > 0
         return np.maximum(a, 0)
@@ -225,6 +259,7 @@ class Sigmoid(Function):
     """
 
     save_output = True
+    saves_inputs = False
 
     def forward(self, a: Array) -> Array:
         # tanh form: stable for large |a| in both directions, no overflow warnings
@@ -239,6 +274,7 @@ class Tanh(Function):
     """``y = tanh(a)``; backward: ``da = g * (1 - y * y)``, reusing the saved output ``y``."""
 
     save_output = True
+    saves_inputs = False
 
     def forward(self, a: Array) -> Array:
         return np.tanh(a)
@@ -252,6 +288,8 @@ class Clip(Function):
     """``clip(a, min, max)``; backward: ``da = g * (out == a)``, the mask saved by forward:
     the gradient passes where ``a`` is within the bounds (inclusive), 0 where clipped.
     """
+
+    saves_inputs = False
 
     def forward(self, a: Array, min: float | None, max: float | None) -> Array:
         out = np.clip(a, min, max)
@@ -268,6 +306,8 @@ class Where(Function):
     Backward: ``da = where(condition, g, 0)``, ``db = where(condition, 0, g)``, each summed
     back to its input's shape (broadcasting); the condition gets none.
     """
+
+    saves_inputs = False
 
     def forward(self, a: Array, b: Array, condition: Array) -> Array:
         return np.where(condition, a, b)
@@ -288,6 +328,7 @@ class AsType(Function):
     """
 
     name = "astype"
+    saves_inputs = False
 
     def forward(self, a: Array, dtype: np.dtype[Any]) -> Array:
         self.in_dtype = a.dtype
@@ -466,7 +507,8 @@ def where(condition: ArrayLike, a: ArrayLike, b: ArrayLike) -> Tensor:
         DTypeError: ``a`` or ``b`` is not numeric data, or a Python number does not fit the
             other's dtype.
     """
-    cond = np.asarray(condition.data if isinstance(condition, Tensor) else condition, dtype=bool)
+    # A copy: the caller may edit their mask between forward and backward.
+    cond = np.array(condition.data if isinstance(condition, Tensor) else condition, dtype=bool)
     if isinstance(a, Tensor):
         tb = as_tensor(b, a)
         return Where.apply(a, tb, condition=cond)

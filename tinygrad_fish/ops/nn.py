@@ -34,6 +34,7 @@ class Softmax(Function):
     """
 
     save_output = True
+    saves_inputs = False
 
     def forward(self, x: Array, axis: int) -> Array:
         return _softmax_array(x, axis)
@@ -41,6 +42,31 @@ class Softmax(Function):
     def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
         y = self.output()
         return (y * (g - (g * y).sum(axis=self.attrs["axis"], keepdims=True)),)
+
+
+class LogSoftmax(Function):
+    """``y = z - log(sum(exp(z)))`` along ``axis``, with ``z = x - max(x)``; backward:
+    ``dx = g - exp(y) * sum(g, axis)``, reusing the saved output ``y``.
+
+    ``z`` is exact (the subtraction of nearby floats) and ``log(sum(exp(z)))`` lies in
+    ``[0, log n]``, so no large number is ever subtracted from another: computed as
+    ``x - logsumexp(x)`` instead, ``[3e4, 3e4 + 1, 3e4 - 2]`` in float32 would be off by
+    6e-4 and ``[1e17, 1e17]`` would give ``[0, 0]`` instead of ``-log 2`` each.
+    """
+
+    name = "log_softmax"
+    save_output = True
+    saves_inputs = False
+
+    def forward(self, x: Array, axis: int) -> Array:
+        m = x.max(axis=axis, keepdims=True)
+        m[~np.isfinite(m)] = 0  # all -inf, or an inf: no shift (as logsumexp)
+        z = x - m
+        return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        y = self.output()
+        return (g - y.exp() * g.sum(axis=self.attrs["axis"], keepdims=True),)
 
 
 class LogSumExp(Function):
@@ -68,13 +94,18 @@ class LogSumExp(Function):
 
 
 class SoftmaxCrossEntropy(Function):
-    """Mean over the batch of -log softmax(x)[target]: the book's SoftmaxWithLoss, fused.
+    """Mean over the batch of ``-sum_j t_j log softmax(x)_j``: the book's SoftmaxWithLoss,
+    fused.
 
-    Inputs: logits ``x`` (N, C) and targets ``t``: class indices (N,) or
-    probabilities / one-hot rows (N, C). Output: a 0-d tensor.
+    Inputs: logits ``x`` (N, C) and targets ``t``: class indices (N,) or rows of weights
+    (N, C): one-hot, probabilities, or any soft targets (rows of zeros, multi-hot rows).
+    Output: a 0-d tensor.
 
-    Backward: ``dx = (softmax(x) - t) * g / N``, class indices ``t`` taken as one-hot rows;
-    soft targets also get ``dt = -log_softmax(x) * g / N``.
+    Backward: ``dx = (softmax(x) * s - t) * g / N`` with ``s = sum_j t_j`` per row, which is
+    ``softmax(x) - t`` when each row sums to 1 (class indices, one-hot, probabilities); a
+    row of zeros gets exactly 0. Soft targets that require grad also get
+    ``dt = -log_softmax(x) * g / N``. Forward keeps its own copy of the targets, so editing
+    the caller's array before backward cannot change the gradient.
     """
 
     name = "cross_entropy"
@@ -85,26 +116,38 @@ class SoftmaxCrossEntropy(Function):
         e = np.exp(z)
         s = e.sum(axis=1, keepdims=True)
         log_s = np.log(s)
+        self.row_sums = None  # None: every row of the target sums to exactly 1
         if t.ndim == 1:  # class indices: -mean(z[i, t_i] - log s_i)
             self.target = np.zeros_like(x)
             rows = np.arange(n)
             self.target[rows, t] = 1
             loss = log_s.sum() - z[rows, t].sum()
-        else:  # probabilities: -mean(sum_j t_ij (z_ij - log s_i))
-            self.target = t
+        else:  # weights: -mean(sum_j t_ij (z_ij - log s_i))
+            self.target = t.copy()
+            row_sums = t.sum(axis=1, keepdims=True)
+            if not (row_sums == 1).all():
+                self.row_sums = row_sums
             loss = -(t * (z - log_s)).sum()
         e /= s
         self.probs = e
         return np.asarray(loss / n, dtype=x.dtype)
 
     def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
-        x, _t = self.inputs  # type: ignore[misc]
+        x, t = self.inputs  # type: ignore[misc]
         n = x.shape[0]
-        # The forward's probabilities are reused unless this backward is itself being
-        # differentiated (create_graph=True): then they must come from x through the graph.
-        p = softmax(x, axis=1) if is_grad_enabled() else Tensor._wrap(self.probs)
-        gx = (p - self.target) * (g / n) if self.needs_input_grad[0] else None
-        gt = None
+        gx = gt = None
+        if self.needs_input_grad[0]:
+            if is_grad_enabled():
+                # This backward is itself being differentiated (create_graph=True): the
+                # probabilities (and soft targets that require grad) come through the graph.
+                p = softmax(x, axis=1)
+                target = t if t.requires_grad else Tensor._wrap(self.target)
+                if self.row_sums is not None or t.requires_grad:
+                    p = p * target.sum(axis=1, keepdims=True)
+                gx = (p - target) * (g / n)
+            else:
+                d = self.probs if self.row_sums is None else self.probs * self.row_sums
+                gx = Tensor._wrap(d - self.target) * (g / n)
         if self.needs_input_grad[1]:  # soft targets: d/dt of -mean(t * logp)
             gt = log_softmax(x, axis=1) * (-g / n)
         return gx, gt
@@ -149,8 +192,8 @@ def logsumexp(x: ArrayLike, axis: int = -1, keepdims: bool = False) -> Tensor:
 
 
 def log_softmax(x: ArrayLike, axis: int = -1) -> Tensor:
-    """log(softmax(x)) along ``axis``, computed as ``x - logsumexp(x)`` (stable); same
-    shape as ``x``.
+    """log(softmax(x)) along ``axis``, computed as ``(x - max) - log(sum(exp(x - max)))``
+    (stable, and exact for huge logits); same shape as ``x``.
 
     Raises:
         ShapeError: ``axis`` is out of range or not an int, ``x`` is 0-d, or ``x`` is empty
@@ -158,7 +201,7 @@ def log_softmax(x: ArrayLike, axis: int = -1) -> Tensor:
         DTypeError: ``x`` is not numeric data.
     """
     t = _floating(as_tensor(x))
-    return t - logsumexp(t, axis=axis, keepdims=True)
+    return LogSoftmax.apply(t, axis=_axis("log_softmax", t, axis))
 
 
 def cross_entropy(logits: ArrayLike, target: ArrayLike) -> Tensor:
@@ -185,8 +228,17 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike) -> Tensor:
     if x.data.dtype.kind != "f":
         raise DTypeError(f"cross_entropy: logits must be floating point, got {x.dtype}")
     if x.ndim == 1:
+        if t.ndim == 0:
+            t = t.reshape(1)
+        elif t.shape == x.shape:
+            t = t.reshape(1, -1)
+        else:
+            raise ShapeError(
+                f"cross_entropy: logits of shape {x.shape} are one sample, so the target must "
+                f"be one class index (a scalar) or a row of {x.shape[0]} weights of shape "
+                f"{x.shape}; got shape {t.shape}"
+            )
         x = x.reshape(1, -1)
-        t = t.reshape(1, -1) if t.ndim == 1 else t.reshape(1)
     if x.ndim != 2:
         raise ShapeError(f"cross_entropy: logits must have shape (N, C) or (C,), got {x.shape}")
     n, c = x.shape

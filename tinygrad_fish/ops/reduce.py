@@ -42,6 +42,8 @@ class Sum(Function):
     and broadcast to ``x.shape``: every summed element gets the gradient of its sum.
     """
 
+    saves_inputs = False
+
     def forward(self, x: Array, axis: tuple[int, ...] | None, keepdims: bool) -> Array:
         return np.asarray(x.sum(axis=axis, keepdims=keepdims))
 
@@ -57,6 +59,7 @@ class _Extreme(Function):
     """
 
     reduce: ClassVar[Any]
+    saves_inputs = False
 
     def forward(self, x: Array, axis: tuple[int, ...] | None, keepdims: bool) -> Array:
         out = type(self).reduce(x, axis=axis, keepdims=True)

@@ -39,6 +39,9 @@ def _sum_to_array(x: Array, shape: tuple[int, ...]) -> Array:
 class Reshape(Function):
     """``x.reshape(shape)``; backward: ``dx = reshape(g, x.shape)``."""
 
+    saves_inputs = False
+    is_view = True
+
     def forward(self, x: Array, shape: tuple[int, ...]) -> Array:
         return x.reshape(shape)
 
@@ -51,6 +54,9 @@ class Transpose(Function):
     """``x.transpose(axes)``; backward: ``dx = transpose(g, argsort(axes))``, the
     inverse permutation (``transpose(g)`` again when ``axes`` is None).
     """
+
+    saves_inputs = False
+    is_view = True
 
     def forward(self, x: Array, axes: tuple[int, ...] | None) -> Array:
         return x.transpose(axes)
@@ -68,6 +74,8 @@ class BroadcastTo(Function):
     """
 
     name = "broadcast_to"
+    saves_inputs = False
+    is_view = True
 
     def forward(self, x: Array, shape: tuple[int, ...]) -> Array:
         return np.broadcast_to(x, shape)
@@ -83,6 +91,7 @@ class SumTo(Function):
     """
 
     name = "sum_to"
+    saves_inputs = False
 
     def forward(self, x: Array, shape: tuple[int, ...]) -> Array:
         return _sum_to_array(x, shape)
@@ -98,6 +107,8 @@ class GetItem(Function):
     """
 
     name = "getitem"
+    saves_inputs = False
+    is_view = True  # basic indexing gives a view; advanced indexing a copy (checked)
 
     def forward(self, x: Array, index: Any) -> Array:
         return x[index]
@@ -113,6 +124,7 @@ class ScatterAdd(Function):
     """
 
     name = "scatter_add"
+    saves_inputs = False
 
     def forward(self, g: Array, shape: tuple[int, ...], index: Any) -> Array:
         out = np.zeros(shape, dtype=g.dtype)
@@ -130,6 +142,8 @@ class Concatenate(Function):
     """``np.concatenate(xs, axis)``; backward: ``dx_i`` = the slice ``start_i:stop_i`` of ``g``
     along ``axis``, where input ``i`` was placed.
     """
+
+    saves_inputs = False
 
     def forward(self, *xs: Array, axis: int) -> Array:
         return np.concatenate(xs, axis=axis)
@@ -215,15 +229,17 @@ def transpose(x: ArrayLike, *axes: SupportsIndex | Sequence[SupportsIndex]) -> T
     return Transpose.apply(t, axes=perm)
 
 
-def broadcast_to(x: ArrayLike, shape: Sequence[int]) -> Tensor:
-    """Repeat ``x`` along new leading axes and size-1 axes to ``shape`` (numpy's rules).
+def broadcast_to(x: ArrayLike, shape: int | Sequence[int]) -> Tensor:
+    """Repeat ``x`` along new leading axes and size-1 axes to ``shape`` (numpy's rules; an
+    int ``n`` means ``(n,)``).
 
     Raises:
-        ShapeError: ``x``'s shape cannot be broadcast to ``shape``.
+        ShapeError: ``x``'s shape cannot be broadcast to ``shape``, or ``shape`` holds
+            something other than ints.
         DTypeError: ``x`` is not numeric data.
     """
     t = as_tensor(x)
-    target = tuple(int(s) for s in shape)
+    target = _normalize_shape((shape,), "broadcast_to")
     if target == t.data.shape:
         return t
     try:
@@ -234,17 +250,18 @@ def broadcast_to(x: ArrayLike, shape: Sequence[int]) -> Tensor:
         ) from None
 
 
-def sum_to(x: ArrayLike, shape: Sequence[int]) -> Tensor:
+def sum_to(x: ArrayLike, shape: int | Sequence[int]) -> Tensor:
     """Sum ``x`` down to ``shape``, undoing broadcasting: the adjoint of :func:`broadcast_to`.
 
-    The result has ``shape``.
+    The result has ``shape`` (an int ``n`` means ``(n,)``).
 
     Raises:
-        ShapeError: ``shape`` does not broadcast to ``x``'s shape.
+        ShapeError: ``shape`` does not broadcast to ``x``'s shape, or holds something other
+            than ints.
         DTypeError: ``x`` is not numeric data.
     """
     t = as_tensor(x)
-    target = tuple(int(s) for s in shape)
+    target = _normalize_shape((shape,), "sum_to")
     if target == t.data.shape:
         return t
     try:
@@ -269,27 +286,48 @@ def getitem(x: ArrayLike, index: Any) -> Tensor:
         DTypeError: ``x`` is not numeric data.
     """
     t = as_tensor(x)
-    if isinstance(index, Tensor):
-        index = index.data
-    elif isinstance(index, tuple):
-        index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    elif isinstance(index, list):
-        index = np.asarray(index)
+    if isinstance(index, tuple):
+        index = tuple(map(_own_index_part, index))
+    else:
+        index = _own_index_part(index)
     return GetItem.apply(t, index=index)
 
 
-def concatenate(tensors: Sequence[ArrayLike], axis: int = 0) -> Tensor:
+def _own_index_part(i: Any) -> Any:
+    """An index component the op can keep: index arrays (and Tensors, and lists) become
+    arrays of their own, so editing the caller's array between forward and backward cannot
+    move the gradient."""
+    if isinstance(i, Tensor):
+        return i.data.copy()
+    if isinstance(i, np.ndarray):
+        return i.copy()
+    if isinstance(i, list):
+        return np.array(i)
+    return i
+
+
+def _check_axis(op: str, axis: Any) -> int:
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise ShapeError(f"{op}: axis must be an int, got {axis!r}")
+    return int(axis)
+
+
+def concatenate(tensors: Sequence[ArrayLike], axis: int | None = 0) -> Tensor:
     """Join tensors along an existing ``axis``: the result's size along ``axis`` is the sum
-    of theirs.
+    of theirs. ``axis=None`` (as numpy) flattens each tensor first: the result is 1-D.
 
     Raises:
-        ShapeError: the shapes differ other than along ``axis``, ``axis`` is out of range,
-            the tensors are 0-d, or no tensors are given.
+        ShapeError: the shapes differ other than along ``axis``, ``axis`` is out of range
+            or not an int (or None), the tensors are 0-d, or no tensors are given.
         DTypeError: a tensor is not numeric data.
     """
     ts = [as_tensor(t) for t in tensors]
     if not ts:
         raise ShapeError("concatenate: needs at least one tensor")
+    if axis is None:  # numpy's meaning: flatten every tensor, then join them
+        ts = [reshape(t, -1) for t in ts]
+        axis = 0
+    axis = _check_axis("concatenate", axis)
     try:
         return Concatenate.apply(*ts, axis=axis)
     except (ValueError, np.exceptions.AxisError) as e:
@@ -303,12 +341,14 @@ def stack(tensors: Sequence[ArrayLike], axis: int = 0) -> Tensor:
     """Join ``k`` tensors of the same shape along a new ``axis`` of size ``k``.
 
     Raises:
-        ShapeError: the shapes differ, ``axis`` is out of range, or no tensors are given.
+        ShapeError: the shapes differ, ``axis`` is out of range or not an int, or no tensors
+            are given.
         DTypeError: a tensor is not numeric data.
     """
     ts = [as_tensor(t) for t in tensors]
     if not ts:
         raise ShapeError("stack: needs at least one tensor")
+    axis = _check_axis("stack", axis)
     shape = ts[0].shape
     for t in ts[1:]:
         if t.shape != shape:
