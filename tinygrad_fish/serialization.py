@@ -54,6 +54,7 @@ import numpy.typing as npt
 
 from .errors import DTypeError, ShapeError, TinygradFishError
 from .nn.module import Module
+from .nn.params import ParamDict
 from .tensor import Tensor
 
 __all__ = ["ModelFileError", "StateDictError", "load", "save"]
@@ -372,6 +373,8 @@ def _copy_into(
             dst[...] = loaded[name]
     # The values changed in place: a graph that saved one of these tensors must not
     # backpropagate with the new values (backward() raises instead, as after `w -= ...`).
+    if isinstance(into, ParamDict):  # the book networks' params: arrays of Tensors
+        tensors = list(into.tensors().values())
     for t in tensors:
         t._bump_version()
 

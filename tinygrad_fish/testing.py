@@ -14,6 +14,18 @@ that broadcast together, values kept away from kinks (``avoid=(0.0,)`` for ReLU 
 positive values for ``log`` and ``sqrt``, and well-separated values so that a ``max`` has
 no ties within the finite-difference step.
 
+Those keep central differences honest, which is also why they stay in the comfortable
+interior. Silent wrong gradients live at the edges, so the edge domain has strategies of
+its own, checked against exact expected values rather than central differences
+(:func:`assert_grad_equals`):
+
+- :func:`edge_arrays`: zeros (both signs), ties, huge and tiny magnitudes, subnormals, in
+  any float dtype;
+- :func:`soft_targets`: cross-entropy targets that are not one-hot (rows of zeros,
+  multi-hot rows, probabilities, arbitrary weights);
+- :func:`non_contiguous`: the same values as a transposed, strided, reversed or broadcast
+  view, to check that an op's gradient does not depend on memory layout.
+
 Requires Hypothesis (``pip install tinygrad_fish[testing]``).
 """
 
@@ -33,12 +45,18 @@ from .tensor import Tensor
 
 __all__ = [
     "arrays",
+    "assert_close_ulp",
+    "assert_grad_equals",
     "assert_grad_matches",
     "assert_gradgrad_matches",
     "broadcastable_shapes",
     "distinct_arrays",
+    "edge_arrays",
+    "edge_values",
+    "non_contiguous",
     "positive_arrays",
     "shapes",
+    "soft_targets",
     "tensors",
 ]
 
@@ -211,3 +229,181 @@ def assert_gradgrad_matches(
         GraphError: ``fn``'s output does not depend on the inputs through the graph.
     """
     gradgradcheck(fn, _as_inputs(inputs), eps=eps, atol=atol, rtol=rtol)
+
+
+# ---------------------------------------------------------------------------------------------
+# The edge domain
+# ---------------------------------------------------------------------------------------------
+def edge_values(dtype: npt.DTypeLike = np.float64) -> list[float]:
+    """The special values of a float dtype, both signs: 0, the smallest subnormal, a
+    subnormal, the smallest normal, tiny and huge powers of ten, 0.5, 1, 2, the largest
+    finite value and its half. (No inf or nan: those are domains of their own.)"""
+    fi = np.finfo(dtype)
+    tiny_sub = float(fi.smallest_subnormal)
+    mags = [
+        0.0, tiny_sub, tiny_sub * 2**10, float(fi.smallest_normal),
+        float(fi.smallest_normal) * 2**20, float(fi.eps), 0.5, 1.0, 2.0,
+        float(fi.max) / 2**20, float(fi.max) / 2, float(fi.max),
+    ]
+    # a tiny and a huge power of ten well inside the range (1e-300 / 1e300 in float64)
+    exp10 = int(np.floor(np.log10(float(fi.max)))) - 8
+    mags += [10.0 ** -exp10, 10.0 ** exp10]
+    pos = sorted({float(np.asarray(m, dtype=dtype)) for m in mags} - {0.0})
+    return [*(-v for v in reversed(pos)), -0.0, 0.0, *pos]
+
+
+def edge_arrays(
+    shape: tuple[int, ...] | st.SearchStrategy[tuple[int, ...]] | None = None,
+    dtype: npt.DTypeLike = np.float64,
+    min_value: float | None = None,
+    max_value: float | None = None,
+) -> st.SearchStrategy[npt.NDArray[Any]]:
+    """Arrays of ``dtype`` whose values come from the edge domain: the :func:`edge_values`
+    of the dtype and a few ordinary numbers, drawn from a small pool so that ties (equal
+    values) are common. ``min_value``/``max_value`` restrict the pool (e.g. ``0.0`` for
+    ``log``).
+
+    Raises:
+        ValueError: the bounds leave no value in the pool.
+    """
+    values = [float(np.asarray(v, dtype=dtype))
+              for v in (*edge_values(dtype), -3.0, -1.5, -0.25, 0.25, 1.5, 3.0)]
+    # distinct values, -0.0 kept apart from 0.0
+    pool = [v for v, _ in sorted({(v, math.copysign(1.0, v)) for v in values})]
+    if min_value is not None:
+        pool = [v for v in pool if v >= min_value]
+    if max_value is not None:
+        pool = [v for v in pool if v <= max_value]
+    if not pool:
+        raise ValueError(f"edge_arrays: no edge value lies in [{min_value}, {max_value}]")
+    elements = st.sampled_from(pool)
+    return hnp.arrays(np.dtype(dtype), shapes() if shape is None else shape,
+                      elements=elements)
+
+
+def soft_targets(
+    shape: tuple[int, int] | st.SearchStrategy[tuple[int, int]] = (3, 4),
+    dtype: npt.DTypeLike = np.float64,
+) -> st.SearchStrategy[npt.NDArray[Any]]:
+    """Cross-entropy targets of shape (N, C) that are not (only) one-hot: each row is one
+    of zeros, one-hot, multi-hot (several 1s), probabilities (summing to 1) or arbitrary
+    non-negative weights (summing to anything)."""
+
+    def row(c: int) -> st.SearchStrategy[list[float]]:
+        weights = st.lists(st.floats(0.0, 3.0, allow_subnormal=False), min_size=c,
+                           max_size=c)
+        zeros = st.just([0.0] * c)
+        one_hot = st.integers(0, c - 1).map(lambda k: [float(i == k) for i in range(c)])
+        multi_hot = st.lists(st.sampled_from([0.0, 1.0]), min_size=c, max_size=c)
+        probs = weights.filter(lambda w: sum(w) > 0).map(lambda w: [v / sum(w) for v in w])
+        return st.one_of(zeros, one_hot, multi_hot, probs, weights)
+
+    def build(shp: tuple[int, int]) -> st.SearchStrategy[npt.NDArray[Any]]:
+        n, c = shp
+        return st.lists(row(c), min_size=n, max_size=n).map(
+            lambda rows: np.array(rows, dtype=dtype).reshape(n, c))
+
+    return shape.flatmap(build) if isinstance(shape, st.SearchStrategy) else build(shape)
+
+
+def non_contiguous(
+    arrays: st.SearchStrategy[npt.NDArray[Any]],
+) -> st.SearchStrategy[npt.NDArray[Any]]:
+    """The same values as the arrays drawn from ``arrays``, laid out differently in memory:
+    Fortran order (a transposed view), every other element of a bigger array (strided),
+    reversed twice (negative strides), or, for arrays whose elements are all equal, a
+    read-only broadcast of one element. An op's gradient must not depend on the layout."""
+
+    def fortran(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        return np.asfortranarray(a)
+
+    def strided(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        if a.ndim == 0:
+            return a
+        big = np.zeros((*a.shape[:-1], 2 * a.shape[-1]), dtype=a.dtype)
+        big[..., ::2] = a
+        return big[..., ::2]
+
+    def reversed_twice(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        if a.ndim == 0:
+            return a
+        return np.ascontiguousarray(a[..., ::-1])[..., ::-1]
+
+    def broadcast(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        if a.size and (a == a.flat[0]).all() and not np.isnan(a).any():
+            return np.broadcast_to(a.flat[:1].reshape((1,) * a.ndim), a.shape)
+        return strided(a)
+
+    return st.tuples(arrays, st.sampled_from([fortran, strided, reversed_twice, broadcast])
+                     ).map(lambda pair: pair[1](pair[0]))
+
+
+def assert_close_ulp(
+    actual: npt.ArrayLike, expected: npt.ArrayLike, ulps: float = 4, atol: float = 0.0,
+    what: str = "values",
+) -> None:
+    """Assert ``actual`` equals ``expected`` within ``ulps`` units in the last place of
+    ``actual``'s dtype (plus ``atol``), elementwise; infinities must match exactly (sign
+    included) and nan must be where nan is expected. ``expected`` is the exact value, e.g.
+    computed with :mod:`fractions` or :mod:`decimal` and rounded.
+
+    Raises:
+        AssertionError: the shapes differ, or an element is further off; the message names
+            the worst element and both values.
+    """
+    a = np.asarray(actual)
+    e = np.asarray(expected, dtype=np.float64)
+    if a.shape != e.shape:
+        raise AssertionError(f"{what}: shape {a.shape}, expected {e.shape}")
+    af = a.astype(np.float64)
+    both_nan = np.isnan(af) & np.isnan(e)
+    same_inf = np.isinf(af) & np.isinf(e) & (np.sign(af) == np.sign(e))
+    with np.errstate(invalid="ignore", over="ignore"):
+        room = ulps * np.spacing(np.abs(e).astype(a.dtype if a.dtype.kind == "f"
+                                                  else np.float64)).astype(np.float64)
+        ok = both_nan | same_inf | (np.abs(af - e) <= room + atol)
+    if not ok.all():
+        bad = np.argwhere(~ok)
+        idx = tuple(int(i) for i in bad[0])
+        raise AssertionError(
+            f"{what} differ at {len(bad)} of {ok.size} elements; first at index {idx}: got "
+            f"{af[idx]!r}, expected {e[idx]!r} (allowed {ulps} ulp + atol {atol})"
+        )
+
+
+def assert_grad_equals(
+    fn: Callable[..., Tensor],
+    inputs: Sequence[npt.ArrayLike | Tensor],
+    expected: Sequence[npt.ArrayLike | None],
+    grad_output: npt.ArrayLike | None = None,
+    ulps: float = 4,
+    atol: float = 0.0,
+) -> None:
+    """Assert that backprop through ``fn`` gives exactly the expected gradients: the edge
+    domain's counterpart of :func:`assert_grad_matches`, for points where central
+    differences are meaningless (kinks, ties, huge or tiny values, base 0).
+
+    Args:
+        fn: a function of Tensors returning a Tensor.
+        inputs: arrays (made Tensors that require grad, in their own dtype) or Tensors.
+        expected: the exact gradient of each input (None: not checked).
+        grad_output: the gradient of the output (default: ones of its shape).
+        ulps, atol: as :func:`assert_close_ulp`.
+
+    Raises:
+        AssertionError: a gradient is missing, has another dtype than its input, or
+            differs; the message names the input and the worst element.
+    """
+    ts = [x if isinstance(x, Tensor) else Tensor(np.asarray(x), requires_grad=True)
+          for x in inputs]
+    out = fn(*ts)
+    g = np.ones(out.shape, dtype=out.dtype) if grad_output is None else grad_output
+    out.backward(g)
+    for i, (t, e) in enumerate(zip(ts, expected, strict=True)):
+        if e is None:
+            continue
+        if t.grad is None:
+            raise AssertionError(f"input {i}: no gradient reached it")
+        if t.grad.dtype != t.dtype:
+            raise AssertionError(f"input {i}: gradient dtype {t.grad.dtype}, input {t.dtype}")
+        assert_close_ulp(t.grad.data, e, ulps, atol, what=f"gradient of input {i}")

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..errors import DTypeError
 from ..tensor import ArrayLike, Tensor, as_tensor
 from .shape import SumTo
@@ -150,15 +150,18 @@ class Pow(Function):
     Backward: ``da = g * b * a ** (b - 1)``, ``db = g * out * log(a)`` (``out``, the saved
     output, is ``a ** b``), each summed back to its input's shape (broadcasting).
 
-    At base 0 the formulas would give ``0 * inf = nan`` where the derivative is exactly 0,
-    so there the base is replaced by 1 (a constant: no gradient flows through it):
+    Where the formulas give ``0 * inf = nan`` but the derivative is exactly known, it is
+    set explicitly (``where``), so no number is made up elsewhere:
 
-    - ``da`` where ``a == 0`` and ``b == 0``: ``a ** 0`` is the constant 1, so 0;
-    - ``db`` where ``a == 0`` and ``b >= 0``: ``0 ** b`` is 0 for ``b > 0``, so 0 (at
-      ``b == 0``, where ``0 ** b`` jumps, 0 by PyTorch's convention).
+    - ``da`` where ``b == 0`` and ``b * a ** (b - 1)`` is not finite (base 0, or a
+      subnormal base whose ``a ** -1`` overflows): ``a ** 0`` is the constant 1, so 0;
+    - ``db`` where ``a == 0``: 0 for ``b >= 0`` (``0 ** b`` is 0 for ``b > 0``; at
+      ``b == 0``, where ``0 ** b`` jumps, 0 by PyTorch's convention), nan for ``b < 0``
+      (``0 ** b`` is inf for every such ``b``).
 
-    Elsewhere (a negative base, ``0 ** b`` with ``b < 0``) the values are numpy's, nan or
-    inf, as the math has no finite derivative there.
+    Second derivatives at exactly those points are nan (the masked formula's own
+    derivative is ``0 * inf``): loud rather than a guess. Elsewhere (a negative base) the
+    values are numpy's, nan or inf, as the math has no finite derivative there.
     """
 
     save_output = True
@@ -169,15 +172,20 @@ class Pow(Function):
     def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
         a, b = self.inputs  # type: ignore[misc]
         ga = gb = None
-        base_zero = a.data == 0
-        if self.needs_input_grad[0]:
-            fix = base_zero & (b.data == 0)
-            safe_a = where(fix, 1, a) if fix.any() else a
-            ga = unbroadcast(g * (b * safe_a ** (b - 1)), a.data.shape)
-        if self.needs_input_grad[1]:
-            fix = base_zero & (b.data >= 0)
-            safe_a = where(fix, 1, a) if fix.any() else a
-            gb = unbroadcast(g * self.output() * log(safe_a), b.data.shape)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if self.needs_input_grad[0]:
+                ga = g * (b * a ** (b - 1))
+                fix = ~np.isfinite(ga.data) & (b.data == 0)
+                if fix.any():
+                    ga = where(fix, 0, ga)
+                ga = unbroadcast(ga, a.data.shape)
+            if self.needs_input_grad[1]:
+                gb = g * self.output() * log(a)
+                zero_base = a.data == 0
+                if zero_base.any():
+                    at_zero = np.where(b.data >= 0, 0.0, np.nan).astype(gb.data.dtype)
+                    gb = where(zero_base, Tensor._wrap(at_zero), gb)
+                gb = unbroadcast(gb, b.data.shape)
         return ga, gb
 
 
@@ -254,20 +262,37 @@ class Relu(Function):
 
 
 class Sigmoid(Function):
-    """``y = 1 / (1 + exp(-a))``, computed as ``0.5 * (tanh(a / 2) + 1)``;
-    backward: ``da = g * y * (1 - y)``, reusing the saved output ``y``.
+    """``y = 1 / (1 + exp(-a))``; backward: ``da = g * y * c`` with ``c = 1 - y``, reusing
+    the saved output ``y``.
+
+    Both ``y`` and its complement ``c = sigmoid(-a)`` are computed from ``e = exp(-|a|)``
+    (``1 / (1 + e)`` and ``e / (1 + e)``), so each is accurate to a few ulp everywhere:
+    ``sigmoid(-40)`` is 4.2e-18, not 0, and the derivative at ``a = 40`` is 4.2e-18, not
+    ``y * (1 - y) = 1 * 0``. When the backward pass is itself differentiated
+    (``create_graph=True``), ``c`` is recomputed as ``sigmoid(-a)`` in the graph.
     """
 
     save_output = True
-    saves_inputs = False
 
     def forward(self, a: Array) -> Array:
-        # tanh form: stable for large |a| in both directions, no overflow warnings
-        return 0.5 * (np.tanh(0.5 * a) + 1.0)
+        if a.dtype.kind not in "fc":  # as numpy's 0.5 * a: bools and ints become float64
+            a = a.astype(np.result_type(a.dtype, 0.5))
+        if a.dtype.kind == "c":  # no order for complex numbers (and no gradient)
+            self.complement = None
+            return 0.5 * (np.tanh(0.5 * a) + 1.0)
+        e = np.exp(-np.abs(a))
+        d = 1 + e
+        big, small = 1 / d, e / d  # sigmoid(|a|), sigmoid(-|a|)
+        pos = a >= 0
+        self.complement = np.where(pos, small, big)
+        return np.where(pos, big, small)
 
     def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
         y = self.output()
-        return (g * y * (1 - y),)
+        if is_grad_enabled():  # differentiated again: the complement through the graph
+            (a,) = self.inputs  # type: ignore[misc]
+            return (g * (y * sigmoid(-a)),)
+        return (g * (y * self.complement),)
 
 
 class Tanh(Function):

@@ -71,26 +71,33 @@ class LogSoftmax(Function):
 
 class LogSumExp(Function):
     """``out = log(sum(exp(x)))`` along ``axis`` (max subtracted first); backward:
-    ``dx = g * exp(x - out) = g * softmax(x)``, ``g`` and ``out`` given back the
+    ``dx = g * softmax(x)`` (the probabilities kept by forward), ``g`` given back the
     reduced axis as size 1.
     """
-
-    save_output = True
 
     def forward(self, x: Array, axis: int, keepdims: bool) -> Array:
         m = x.max(axis=axis, keepdims=True)
         m[~np.isfinite(m)] = 0  # all -inf, or an inf: no shift (gives -inf / inf, not nan)
-        out = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m
+        e = np.exp(x - m)
+        s = e.sum(axis=axis, keepdims=True)
+        out = np.log(s) + m
+        e /= s
+        self.probs = e  # softmax(x), computed stably: d logsumexp / dx
         return out if keepdims else np.squeeze(out, axis=axis)
 
     def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
         (x,) = self.inputs  # type: ignore[misc]
-        axis, out = self.attrs["axis"], self.output()
+        axis = self.attrs["axis"]
         if not self.attrs["keepdims"]:
             shape = list(x.shape)
             shape[axis] = 1
-            g, out = g.reshape(shape), out.reshape(shape)
-        return (g * (x - out).exp(),)  # d logsumexp / dx = softmax(x)
+            g = g.reshape(shape)
+        # d logsumexp / dx = softmax(x). Not exp(x - out): for huge x, out rounds to x's
+        # magnitude and x - out cancels (-1e300 four times gave 1 each, not 1/4). When this
+        # backward is differentiated itself (create_graph=True), softmax comes from x
+        # through the graph.
+        p = softmax(x, axis=axis) if is_grad_enabled() else Tensor._wrap(self.probs)
+        return (g * p,)
 
 
 class SoftmaxCrossEntropy(Function):
