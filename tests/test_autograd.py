@@ -278,7 +278,7 @@ def test_tree_with_100k_leaves_backprops():
 def test_walk_visits_each_node_once_whatever_the_fan_in(monkeypatch):
     # Counting, not timing: 1000 products of one leaf, summed one by one (a long chain of
     # adds, each also fed by a mul that shares the leaf): every node's backward runs once.
-    from tinygrad_fish.ops import elementwise as ew
+    from tinygrad_fish.ops import arithmetic as ew
 
     calls = {"mul": 0, "add": 0}
     for cls, key in ((ew.Mul, "mul"), (ew.Add, "add")):

@@ -255,7 +255,7 @@ class Tensor:
         Raises:
             TypeError: ``dtype`` is not a dtype numpy understands.
         """
-        return _ew.astype(self, dtype)
+        return _cast.astype(self, dtype)
 
     def __len__(self) -> int:
         if self.data.ndim == 0:
@@ -304,34 +304,34 @@ class Tensor:
     # Operators (each calls the op defined with its backward in tinygrad_fish.ops)
     # -----------------------------------------------------------------------------------------
     def __add__(self, other: ArrayLike) -> Tensor:
-        return _ew.Add.apply(self, other if type(other) is Tensor else as_tensor(other, self))
+        return _ar.Add.apply(self, other if type(other) is Tensor else as_tensor(other, self))
 
     def __radd__(self, other: ArrayLike) -> Tensor:
-        return _ew.add(other, self)
+        return _ar.add(other, self)
 
     def __sub__(self, other: ArrayLike) -> Tensor:
-        return _ew.Sub.apply(self, other if type(other) is Tensor else as_tensor(other, self))
+        return _ar.Sub.apply(self, other if type(other) is Tensor else as_tensor(other, self))
 
     def __rsub__(self, other: ArrayLike) -> Tensor:
-        return _ew.sub(other, self)
+        return _ar.sub(other, self)
 
     def __mul__(self, other: ArrayLike) -> Tensor:
-        return _ew.Mul.apply(self, other if type(other) is Tensor else as_tensor(other, self))
+        return _ar.Mul.apply(self, other if type(other) is Tensor else as_tensor(other, self))
 
     def __rmul__(self, other: ArrayLike) -> Tensor:
-        return _ew.mul(other, self)
+        return _ar.mul(other, self)
 
     def __truediv__(self, other: ArrayLike) -> Tensor:
-        return _ew.Div.apply(self, other if type(other) is Tensor else as_tensor(other, self))
+        return _ar.Div.apply(self, other if type(other) is Tensor else as_tensor(other, self))
 
     def __rtruediv__(self, other: ArrayLike) -> Tensor:
-        return _ew.div(other, self)
+        return _ar.div(other, self)
 
     def __pow__(self, other: ArrayLike) -> Tensor:
-        return _ew.pow(self, other)
+        return _ar.pow(self, other)
 
     def __rpow__(self, other: ArrayLike) -> Tensor:
-        return _ew.pow(other, self)
+        return _ar.pow(other, self)
 
     def __matmul__(self, other: ArrayLike) -> Tensor:
         return _linalg.matmul(self, other)
@@ -340,13 +340,13 @@ class Tensor:
         return _linalg.matmul(other, self)
 
     def __neg__(self) -> Tensor:
-        return _ew.neg(self)
+        return _ar.neg(self)
 
     def __pos__(self) -> Tensor:
         return self
 
     def __abs__(self) -> Tensor:
-        return _ew.abs(self)
+        return _math.abs(self)
 
     def __getitem__(self, index: Any) -> Tensor:
         return _shape.getitem(self, index)
@@ -458,31 +458,31 @@ class Tensor:
     # -----------------------------------------------------------------------------------------
     def exp(self) -> Tensor:
         """Elementwise e**x."""
-        return _ew.exp(self)
+        return _math.exp(self)
 
     def log(self) -> Tensor:
         """Elementwise natural logarithm."""
-        return _ew.log(self)
+        return _math.log(self)
 
     def sqrt(self) -> Tensor:
         """Elementwise square root."""
-        return _ew.sqrt(self)
+        return _math.sqrt(self)
 
     def abs(self) -> Tensor:
         """Elementwise absolute value (gradient 0 at 0)."""
-        return _ew.abs(self)
+        return _math.abs(self)
 
     def relu(self) -> Tensor:
         """Elementwise max(x, 0) (gradient 0 at 0, as the book's Relu)."""
-        return _ew.relu(self)
+        return _act.relu(self)
 
     def sigmoid(self) -> Tensor:
         """Elementwise 1 / (1 + e**-x)."""
-        return _ew.sigmoid(self)
+        return _act.sigmoid(self)
 
     def tanh(self) -> Tensor:
         """Elementwise hyperbolic tangent."""
-        return _ew.tanh(self)
+        return _math.tanh(self)
 
     def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
         """Limit values to [min, max] (gradient 0 where clipped); same shape.
@@ -491,7 +491,7 @@ class Tensor:
             DTypeError: with numpy 2.0 only, a bound that does not fit an integer tensor's
                 dtype (numpy 2.1 and later accept it).
         """
-        return _ew.clip(self, min, max)
+        return _sel.clip(self, min, max)
 
     def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """Sum over ``axis`` (int, tuple or None for all); the reduced axes are dropped, or
@@ -664,24 +664,28 @@ _NON_DIFFERENTIABLE_UFUNCS = frozenset(
     }
 )
 
-from .ops import elementwise as _ew  # noqa: E402  (the ops import Tensor from this module)
+from .ops import activation as _act  # noqa: E402  (the ops import Tensor from this module)
+from .ops import arithmetic as _ar  # noqa: E402
+from .ops import cast as _cast  # noqa: E402
 from .ops import linalg as _linalg  # noqa: E402
+from .ops import math as _math  # noqa: E402
 from .ops import nn as _nn  # noqa: E402
 from .ops import reduce as _reduce  # noqa: E402
+from .ops import selection as _sel  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
 
 _UFUNC_OPS: dict[str, Any] = {
-    "add": _ew.add,
-    "subtract": _ew.sub,
-    "multiply": _ew.mul,
-    "divide": _ew.div,
-    "true_divide": _ew.div,
-    "power": _ew.pow,
-    "negative": _ew.neg,
-    "exp": _ew.exp,
-    "log": _ew.log,
-    "sqrt": _ew.sqrt,
-    "absolute": _ew.abs,
-    "tanh": _ew.tanh,
+    "add": _ar.add,
+    "subtract": _ar.sub,
+    "multiply": _ar.mul,
+    "divide": _ar.div,
+    "true_divide": _ar.div,
+    "power": _ar.pow,
+    "negative": _ar.neg,
+    "exp": _math.exp,
+    "log": _math.log,
+    "sqrt": _math.sqrt,
+    "absolute": _math.abs,
+    "tanh": _math.tanh,
     "matmul": _linalg.matmul,
 }

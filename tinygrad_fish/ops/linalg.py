@@ -10,8 +10,7 @@ import numpy.typing as npt
 from ..autograd import Function
 from ..errors import ShapeError
 from ..tensor import ArrayLike, Tensor, as_tensor
-from .elementwise import unbroadcast
-from .shape import reshape, transpose
+from .shape import reshape, transpose, unbroadcast
 
 __all__ = ["matmul"]
 

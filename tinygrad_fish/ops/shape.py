@@ -19,6 +19,7 @@ from ..tensor import ArrayLike, Tensor, as_tensor
 
 __all__ = [
     "broadcast_to", "concatenate", "getitem", "reshape", "stack", "sum_to", "transpose",
+    "unbroadcast",
 ]
 
 Array = npt.NDArray[Any]
@@ -180,6 +181,19 @@ def _normalize_shape(shape: tuple[Any, ...], op: str = "reshape") -> tuple[int, 
         if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
             raise ShapeError(f"{op}: expected ints, got {s!r} in {shape}")
     return tuple(int(s) for s in shape)
+
+
+def unbroadcast(g: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """Sum a gradient back to ``shape``, undoing numpy broadcasting (no-op if it fits).
+
+    ``shape`` must broadcast to ``g.shape``; the result has ``shape``. Unlike
+    :func:`sum_to` (the checked form) this fast path of the engine
+    does not check that first.
+
+    Raises:
+        ShapeError: ``g`` cannot be summed and reshaped to ``shape``.
+    """
+    return g if g.data.shape == shape else SumTo.apply(g, shape=shape)
 
 
 # --- public functions ------------------------------------------------------------------------
