@@ -16,6 +16,7 @@ __all__ = [
     "GraphError",
     "IndexingError",
     "InvalidArgumentError",
+    "NotDifferentiableError",
     "ShapeError",
     "TinygradFishError",
 ]
@@ -80,3 +81,9 @@ class IndexingError(TinygradFishError, IndexError):
 class InvalidArgumentError(TinygradFishError, ValueError):
     """An argument value an op cannot use (other than a shape or a dtype); the message says
     which and why."""
+
+
+class NotDifferentiableError(TinygradFishError, TypeError):
+    """A numpy function (or a ufunc option such as ``out=``) that tinygrad_fish cannot
+    differentiate, called with a Tensor that requires grad: its result would silently leave
+    the graph, so it is refused. The message names the function and the ways out."""

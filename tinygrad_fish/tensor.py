@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import autograd
-from .errors import DTypeError, GraphError, InvalidArgumentError, ShapeError
+from .errors import DTypeError, GraphError, IndexingError, InvalidArgumentError, ShapeError
 
 __all__ = ["ArrayLike", "Tensor", "as_tensor"]
 
@@ -352,11 +352,52 @@ class Tensor:
         return _shape.getitem(self, index)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        raise TypeError(
-            "Tensors cannot be assigned to item by item in the graph; use where() or "
-            "concatenate() to build a new tensor, or edit the values outside the graph with "
-            "t.data[index] = value"
-        )
+        """``t[index] = value``: writes into ``.data`` in place, as numpy does, allowed only
+        outside the graph (like ``+=``): on a tensor that does not require grad, or inside
+        ``no_grad()``. The version counter records the change.
+
+        Raises:
+            GraphError: ``t`` requires grad (outside ``no_grad``), or ``value`` is a Tensor
+                that requires grad (its gradient would be dropped): build the tensor with
+                ``where`` or ``concatenate`` instead, or assign ``value.detach()``.
+            InvalidArgumentError: ``t`` is a read-only view (as ``broadcast_to`` gives).
+            IndexingError: numpy refuses the index.
+        """
+        if autograd.is_grad_enabled():
+            if self._requires_grad:
+                raise GraphError(
+                    "t[index] = value on a tensor that requires grad would corrupt the graph; "
+                    "do it inside `with no_grad():`, edit t.data[index] outside the graph, or "
+                    "build a new tensor with where() or concatenate()"
+                )
+            if isinstance(value, Tensor) and value._requires_grad:
+                raise GraphError(
+                    "t[index] = value: the value requires grad, and storing it in a tensor "
+                    "outside the graph would drop its gradient; build the result with where() "
+                    "or concatenate(), or assign value.detach() if you want the number only"
+                )
+        if not self.data.flags.writeable:
+            raise InvalidArgumentError(
+                "t[index] = value: this tensor's data is a read-only view (as broadcast_to "
+                "gives); make a tensor of its own first, e.g. t = t + 0"
+            )
+        idx = tuple(_raw(i) for i in index) if isinstance(index, tuple) else _raw(index)
+        try:
+            self.data[idx] = _raw(value)
+        except IndexError as e:
+            raise IndexingError(f"t[index] = value: {e} (tensor shape {self.shape})") from None
+        except (TypeError, ValueError) as e:
+            raise InvalidArgumentError(
+                f"t[index] = value on a tensor of shape {self.shape} and dtype "
+                f"{self.data.dtype}: {e}"
+            ) from None
+        self._bump_version()
+
+    def __format__(self, spec: str) -> str:
+        """Format a one-element tensor as its number (``f"{loss:.4f}"``); others as text."""
+        if spec and self.data.size == 1:
+            return format(self.data.item(), spec)
+        return format(str(self), spec)
 
     # In-place arithmetic changes .data and is allowed only outside the graph, as in PyTorch:
     # `with no_grad(): w -= lr * w.grad`. (Without these, `w -= ...` would silently rebind
@@ -436,22 +477,17 @@ class Tensor:
     def __ge__(self, other: ArrayLike) -> Tensor:
         return self._compare(other, operator.ge, ">=")
 
+    # numpy's dispatch protocols: numpy functions on Tensors run the engine's ops (see
+    # tinygrad_fish.numpy_dispatch for the table and the rules).
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        """Let numpy ufuncs take Tensors: differentiable ones become Tensor ops
-        (``arr - t``, ``np.exp(t)``), the others (comparisons, ...) compute on the data."""
-        if method == "__call__" and not kwargs:
-            op = _UFUNC_OPS.get(ufunc.__name__)
-            if op is not None:
-                return op(*inputs)
-        raws = [_raw(x) for x in inputs]
-        if any(isinstance(x, Tensor) and x._requires_grad for x in inputs) and (
-            ufunc.__name__ not in _NON_DIFFERENTIABLE_UFUNCS
-        ):
-            raise TypeError(
-                f"numpy's {ufunc.__name__} is not differentiable in tinygrad_fish; use a "
-                "Tensor op, or call it on t.detach().numpy() to leave the graph"
-            )
-        return getattr(ufunc, method)(*raws, **kwargs)
+        """numpy ufuncs on Tensors (``np.exp(t)``, ``arr - t``): the engine's op where one
+        exists, see :mod:`tinygrad_fish.numpy_dispatch`."""
+        return _dispatch.array_ufunc(ufunc, method, *inputs, **kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        """numpy functions on Tensors (``np.dot(x, W)``, ``np.sum(t)``): the engine's op
+        where one exists, see :mod:`tinygrad_fish.numpy_dispatch`."""
+        return _dispatch.array_function(func, types, args, kwargs)
 
     # -----------------------------------------------------------------------------------------
     # Methods mirroring the functions in tinygrad_fish.ops
@@ -654,16 +690,7 @@ def as_tensor(x: ArrayLike, like: Tensor | None = None) -> Tensor:
     return Tensor(x)
 
 
-# ufuncs that have a Tensor op, and ufuncs that are fine on tensors requiring grad because
-# their results carry no gradient anyway (comparisons, tests).
-_NON_DIFFERENTIABLE_UFUNCS = frozenset(
-    {
-        "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
-        "isnan", "isinf", "isfinite", "sign", "signbit", "logical_and", "logical_or",
-        "logical_not", "logical_xor", "floor", "ceil", "rint", "trunc",
-    }
-)
-
+from . import numpy_dispatch as _dispatch  # noqa: E402
 from .ops import activation as _act  # noqa: E402  (the ops import Tensor from this module)
 from .ops import arithmetic as _ar  # noqa: E402
 from .ops import cast as _cast  # noqa: E402
@@ -673,19 +700,3 @@ from .ops import nn as _nn  # noqa: E402
 from .ops import reduce as _reduce  # noqa: E402
 from .ops import selection as _sel  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
-
-_UFUNC_OPS: dict[str, Any] = {
-    "add": _ar.add,
-    "subtract": _ar.sub,
-    "multiply": _ar.mul,
-    "divide": _ar.div,
-    "true_divide": _ar.div,
-    "power": _ar.pow,
-    "negative": _ar.neg,
-    "exp": _math.exp,
-    "log": _math.log,
-    "sqrt": _math.sqrt,
-    "absolute": _math.abs,
-    "tanh": _math.tanh,
-    "matmul": _linalg.matmul,
-}

@@ -1,4 +1,5 @@
-"""dtype casts: ``astype``, differentiable to floating dtypes (the gradient is cast back).
+"""dtype casts and copies: ``astype``, differentiable to floating dtypes (the gradient is
+cast back), and ``copy``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from ..autograd import Function
 from ..errors import DTypeError
 from ..tensor import ArrayLike, Tensor, as_tensor
 
-__all__ = ["astype"]
+__all__ = ["astype", "copy"]
 
 Array = npt.NDArray[Any]
 
@@ -31,6 +32,18 @@ class AsType(Function):
 
     def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
         return (astype(g, self.in_dtype),)
+
+
+class Copy(Function):
+    """``a.copy()``: the same values in an array of their own; backward: ``da = g``."""
+
+    saves_inputs = False
+
+    def forward(self, a: Array) -> Array:
+        return a.copy()
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        return (g,)
 
 
 # --- public functions ------------------------------------------------------------------------
@@ -56,3 +69,12 @@ def astype(a: ArrayLike, dtype: npt.DTypeLike) -> Tensor:
     if dt.kind != "f":  # not differentiable (d int(x) / dx is 0): the result leaves the graph
         return Tensor._wrap(t.data.astype(dt))
     return AsType.apply(t, dtype=dt)
+
+
+def copy(a: ArrayLike) -> Tensor:
+    """A copy of ``a`` with an array of its own, in the graph (numpy's ``np.copy``).
+
+    Raises:
+        DTypeError: ``a`` is not numeric data.
+    """
+    return Copy.apply(as_tensor(a))

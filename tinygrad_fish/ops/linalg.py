@@ -1,4 +1,5 @@
-"""Matrix multiplication, with numpy's ``@`` semantics (1-D operands, batch broadcasting)."""
+"""Products: ``matmul`` (numpy's ``@``: 1-D operands, batch broadcasting), and on it or beside
+it ``dot``, ``tensordot``, ``outer`` and ``einsum``."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ import numpy as np
 import numpy.typing as npt
 
 from ..autograd import Function
-from ..errors import ShapeError
+from ..errors import InvalidArgumentError, ShapeError
 from ..tensor import ArrayLike, Tensor, as_tensor
-from .shape import reshape, transpose, unbroadcast
+from .shape import broadcast_to, reshape, transpose, unbroadcast
 
-__all__ = ["matmul"]
+__all__ = ["dot", "einsum", "matmul", "outer", "tensordot"]
 
 Array = npt.NDArray[Any]
 
@@ -56,6 +57,40 @@ class MatMul(Function):
         if need_b:
             gb = unbroadcast(_mT(a) @ g, b.shape)
         return ga, gb
+
+
+class Einsum(Function):
+    """``np.einsum(subscripts, *operands)`` for explicit subscripts ``"ij,jk->ik"`` with no
+    index repeated within one operand; backward for operand ``k``: the einsum of the
+    output's gradient with the other operands onto ``k``'s indices (an index that only
+    ``k`` has is summed in forward, so its gradient is broadcast back along it).
+    """
+
+    def forward(self, *operands: Array, subscripts: str) -> Array:
+        return np.einsum(subscripts, *operands, optimize=len(operands) > 2)
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        inputs = self.inputs
+        assert inputs is not None
+        ins, out = self.attrs["subscripts"].split("->")
+        subs = ins.split(",")
+        grads: list[Tensor | None] = []
+        for k, (x, need) in enumerate(zip(inputs, self.needs_input_grad, strict=True)):
+            if not need:
+                grads.append(None)
+                continue
+            others = [t for j, t in enumerate(inputs) if j != k]
+            other_subs = [sub for j, sub in enumerate(subs) if j != k]
+            have = set(out).union(*other_subs)
+            kept = "".join(c for c in subs[k] if c in have)
+            spec = ",".join([out, *other_subs]) + "->" + kept
+            gk = Einsum.apply(g, *others, subscripts=spec)
+            if kept != subs[k]:  # indices summed within operand k alone: broadcast back
+                shape = tuple(n if c in have else 1 for c, n in zip(subs[k], x.shape,
+                                                                      strict=True))
+                gk = broadcast_to(reshape(gk, shape), x.shape)
+            grads.append(gk)
+        return tuple(grads)
 
 
 def _mT(x: Tensor) -> Tensor:
@@ -112,3 +147,130 @@ def matmul(a: ArrayLike, b: ArrayLike) -> Tensor:
     if tb.ndim == 1:
         shape = shape[:-1]
     return reshape(out, shape)
+
+
+def dot(a: ArrayLike, b: ArrayLike) -> Tensor:
+    """numpy's ``np.dot``: ``a * b`` if either is 0-d, ``a @ b`` when ``b`` has at most 2
+    dimensions, else a sum over the last axis of ``a`` and the second-to-last of ``b``
+    (shape ``a.shape[:-1] + b.shape[:-2] + b.shape[-1:]``).
+
+    Raises:
+        ShapeError: the summed axes differ in length.
+        DTypeError: an operand is not numeric data.
+    """
+    ta = a if isinstance(a, Tensor) else as_tensor(a)
+    tb = b if isinstance(b, Tensor) else as_tensor(b)
+    if ta.ndim == 0 or tb.ndim == 0:
+        return ta * tb
+    if tb.ndim <= 2:
+        return matmul(ta, tb)
+    return tensordot(ta, tb, axes=([ta.ndim - 1], [tb.ndim - 2]))
+
+
+def tensordot(a: ArrayLike, b: ArrayLike, axes: Any = 2) -> Tensor:
+    """Sum products over ``axes`` (numpy's ``np.tensordot``): an int ``n`` (the last ``n``
+    axes of ``a`` with the first ``n`` of ``b``) or two sequences of axes. The result's
+    axes are ``a``'s free axes then ``b``'s. Built from transpose, reshape and matmul.
+
+    Raises:
+        ShapeError: the summed axes differ in length, or an axis is out of range.
+        DTypeError: an operand is not numeric data.
+    """
+    ta, tb = as_tensor(a), as_tensor(b)
+    if isinstance(axes, (int, np.integer)):
+        n = int(axes)
+        if not 0 <= n <= min(ta.ndim, tb.ndim):
+            raise ShapeError(f"tensordot: axes={n} does not fit shapes {ta.shape} and "
+                             f"{tb.shape}")
+        ax_a, ax_b = list(range(ta.ndim - n, ta.ndim)), list(range(n))
+    else:
+        try:
+            first, second = axes
+            ax_a = [int(first)] if np.ndim(first) == 0 else [int(v) for v in first]
+            ax_b = [int(second)] if np.ndim(second) == 0 else [int(v) for v in second]
+        except (TypeError, ValueError):
+            raise ShapeError(f"tensordot: axes must be an int or two sequences of ints, got "
+                             f"{axes!r}") from None
+    if len(ax_a) != len(ax_b):
+        raise ShapeError(f"tensordot: {len(ax_a)} axes of a but {len(ax_b)} of b")
+    try:
+        ax_a = [v % ta.ndim if -ta.ndim <= v < ta.ndim else _bad_axis(v) for v in ax_a]
+        ax_b = [v % tb.ndim if -tb.ndim <= v < tb.ndim else _bad_axis(v) for v in ax_b]
+    except IndexError:
+        raise ShapeError(f"tensordot: axes {axes!r} are out of range for shapes {ta.shape} "
+                         f"and {tb.shape}") from None
+    for i, j in zip(ax_a, ax_b, strict=True):
+        if ta.shape[i] != tb.shape[j]:
+            raise ShapeError(f"tensordot: axis {i} of {ta.shape} and axis {j} of {tb.shape} "
+                             "differ in length")
+    free_a = [i for i in range(ta.ndim) if i not in ax_a]
+    free_b = [j for j in range(tb.ndim) if j not in ax_b]
+    k = int(np.prod([ta.shape[i] for i in ax_a], dtype=np.int64))
+    am = reshape(transpose(ta, free_a + ax_a) if ta.ndim > 1 else ta, (-1, k))
+    bm = reshape(transpose(tb, ax_b + free_b) if tb.ndim > 1 else tb, (k, -1))
+    out = matmul(am, bm)
+    return reshape(out, tuple(ta.shape[i] for i in free_a) + tuple(tb.shape[j] for j in free_b))
+
+
+def _bad_axis(v: int) -> int:
+    raise IndexError(v)
+
+
+def outer(a: ArrayLike, b: ArrayLike) -> Tensor:
+    """The outer product of ``a`` and ``b`` flattened: shape ``(a.size, b.size)``.
+
+    Raises:
+        DTypeError: an operand is not numeric data.
+    """
+    ta, tb = as_tensor(a), as_tensor(b)
+    return reshape(ta, (-1, 1)) * reshape(tb, (1, -1))
+
+
+def einsum(subscripts: str, *operands: ArrayLike) -> Tensor:
+    """Einstein summation (numpy's ``np.einsum``), differentiable in every operand.
+
+    ``subscripts`` names each operand's axes with letters, e.g. ``"ij,jk->ik"`` (matmul),
+    ``"bij,bjk->bik"``, ``"i,i->"`` (dot), ``"ij->j"`` (a sum); without ``->`` the output
+    is the letters that appear once, in alphabetical order (numpy's implicit mode). Not
+    supported (refused): ``...`` and a letter repeated within one operand (diagonals).
+
+    Raises:
+        InvalidArgumentError: the subscripts are malformed, use ``...`` or repeat a letter
+            within an operand, or do not match the number of operands.
+        ShapeError: a letter's axes differ in length, or an operand has another number of
+            axes than its subscripts.
+        DTypeError: an operand is not numeric data.
+    """
+    if not isinstance(subscripts, str):
+        raise InvalidArgumentError(f"einsum: subscripts must be a str, got {subscripts!r}")
+    spec = subscripts.replace(" ", "")
+    if "." in spec:
+        raise InvalidArgumentError(f"einsum: '...' is not supported in {subscripts!r}; name "
+                                   "every axis with a letter")
+    ins, arrow, out = spec.partition("->")
+    subs = ins.split(",")
+    if not all(sub.isalpha() or sub == "" for sub in [*subs, out]):
+        raise InvalidArgumentError(f"einsum: malformed subscripts {subscripts!r}")
+    if not arrow:
+        letters = "".join(subs)
+        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    if len(subs) != len(operands):
+        raise InvalidArgumentError(
+            f"einsum: {subscripts!r} names {len(subs)} operands, got {len(operands)}")
+    for sub in [*subs, out]:
+        if len(set(sub)) != len(sub):
+            raise InvalidArgumentError(
+                f"einsum: the letter repeated in {sub!r} (a diagonal) is not supported")
+    if not set(out) <= set("".join(subs)):
+        raise InvalidArgumentError(f"einsum: output letters of {subscripts!r} must appear in "
+                                   "the inputs")
+    ts = [as_tensor(x) for x in operands]
+    sizes: dict[str, int] = {}
+    for sub, t in zip(subs, ts, strict=True):
+        if len(sub) != t.ndim:
+            raise ShapeError(f"einsum: {sub!r} names {len(sub)} axes but the operand has "
+                             f"shape {t.shape}")
+        for c, n in zip(sub, t.shape, strict=True):
+            if sizes.setdefault(c, n) != n:
+                raise ShapeError(f"einsum: axis {c!r} has lengths {sizes[c]} and {n}")
+    return Einsum.apply(*ts, subscripts=",".join(subs) + "->" + out)

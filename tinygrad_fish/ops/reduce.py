@@ -17,7 +17,7 @@ from ..errors import ShapeError
 from ..tensor import ArrayLike, Tensor, as_tensor
 from .shape import broadcast_to, reshape
 
-__all__ = ["max", "mean", "min", "sum"]
+__all__ = ["max", "mean", "min", "std", "sum", "var"]
 
 Array = npt.NDArray[Any]
 Axis = int | tuple[int, ...] | None
@@ -177,3 +177,32 @@ def min(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     if t.size == 0:
         raise ShapeError(f"min: the tensor of shape {t.shape} is empty")
     return Min.apply(t, axis=_normalize_axis("min", t, axis), keepdims=keepdims)
+
+
+def var(x: ArrayLike, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+    """Variance over ``axis``: ``sum((x - mean) ** 2) / (n - ddof)`` (numpy's default
+    ``ddof=0``, the biased one; PyTorch's default is ``ddof=1``); shapes as :func:`sum`.
+
+    Raises:
+        ShapeError: an axis is out of range, repeated or not an int.
+        DTypeError: ``x`` is not numeric data.
+    """
+    t = as_tensor(x)
+    if t.data.dtype.kind != "f":
+        t = t.astype(np.float64)
+    ax = _normalize_axis("var", t, axis)
+    n = t.size if ax is None else int(np.prod([t.shape[a] for a in ax]))
+    c = t - mean(t, axis=ax, keepdims=True)
+    scale = 1.0 / (n - ddof) if n - ddof > 0 else float("nan")
+    return Sum.apply(c * c, axis=ax, keepdims=keepdims) * scale
+
+
+def std(x: ArrayLike, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+    """Standard deviation over ``axis``: ``sqrt(var(x, axis, ddof))``; its gradient is nan
+    where the values are all equal (the square root's derivative at 0).
+
+    Raises:
+        ShapeError: an axis is out of range, repeated or not an int.
+        DTypeError: ``x`` is not numeric data.
+    """
+    return var(x, axis, ddof, keepdims).sqrt()

@@ -1,4 +1,5 @@
-"""Shape ops: reshape, transpose, broadcast_to / sum_to, indexing, concatenate / stack.
+"""Shape ops: reshape, transpose, broadcast_to / sum_to, indexing, concatenate / stack, pad,
+and the composites built on them (squeeze, expand_dims, swapaxes, moveaxis, flip).
 
 Their backward passes are each other: the gradient of ``broadcast_to`` is ``sum_to`` and the
 other way round; the gradient of indexing scatters back into zeros, whose own gradient is
@@ -14,12 +15,12 @@ import numpy as np
 import numpy.typing as npt
 
 from ..autograd import Function
-from ..errors import ShapeError
+from ..errors import InvalidArgumentError, ShapeError
 from ..tensor import ArrayLike, Tensor, as_tensor
 
 __all__ = [
-    "broadcast_to", "concatenate", "getitem", "reshape", "stack", "sum_to", "transpose",
-    "unbroadcast",
+    "broadcast_to", "concatenate", "expand_dims", "flip", "getitem", "moveaxis", "pad",
+    "reshape", "squeeze", "stack", "sum_to", "swapaxes", "transpose", "unbroadcast",
 ]
 
 Array = npt.NDArray[Any]
@@ -162,6 +163,24 @@ class Concatenate(Function):
                 grads.append(None)
             start = stop
         return tuple(grads)
+
+
+class Pad(Function):
+    """``np.pad(x, pad_width, constant_values=value)``; backward: ``dx`` = the interior of
+    ``g`` (the slice where ``x`` was placed). ``pad_width`` is one ``(before, after)`` pair
+    of non-negative ints per axis.
+    """
+
+    saves_inputs = False
+
+    def forward(self, x: Array, pad_width: tuple[tuple[int, int], ...], value: Any) -> Array:
+        return np.pad(x, pad_width, mode="constant", constant_values=value)
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        (x,) = self.inputs  # type: ignore[misc]
+        index = tuple(slice(before, before + n)
+                      for (before, _), n in zip(self.attrs["pad_width"], x.shape, strict=True))
+        return (getitem(g, index),)
 
 
 def _is_basic(index: Any) -> bool:
@@ -373,3 +392,132 @@ def stack(tensors: Sequence[ArrayLike], axis: int = 0) -> Tensor:
         raise ShapeError(f"stack: axis {axis} is out of range for {len(shape) + 1} dimensions")
     new = (*shape[:ax], 1, *shape[ax:])
     return concatenate([reshape(t, new) for t in ts], axis=ax)
+
+
+def pad(x: ArrayLike, pad_width: Any, mode: str = "constant", constant_values: Any = 0) -> Tensor:
+    """``x`` surrounded by ``constant_values`` (numpy's ``np.pad`` in ``"constant"`` mode):
+    ``pad_width`` is an int (every side of every axis), a ``(before, after)`` pair (every
+    axis), or one pair per axis. The result is ``x.shape[i] + before_i + after_i`` long
+    along axis ``i``; the gradient is the interior of the output's.
+
+    Raises:
+        ShapeError: ``pad_width`` is not ints, has a negative entry, or does not fit the
+            axes of ``x``.
+        InvalidArgumentError: a ``mode`` other than ``"constant"``, or ``constant_values``
+            that is not one number.
+    """
+    t = as_tensor(x)
+    if mode != "constant":
+        raise InvalidArgumentError(
+            f"pad: mode {mode!r} is not differentiable in tinygrad_fish; only 'constant' is"
+        )
+    value = np.asarray(constant_values)
+    if value.ndim != 0 or value.dtype.kind not in "biuf":
+        raise InvalidArgumentError(
+            f"pad: constant_values must be one number, got {constant_values!r}"
+        )
+    try:
+        widths = np.broadcast_to(np.asarray(pad_width), (t.ndim, 2))
+    except ValueError:
+        raise ShapeError(
+            f"pad: pad_width {pad_width!r} does not fit a tensor of shape {t.shape}: give "
+            "an int, a (before, after) pair, or one pair per axis"
+        ) from None
+    if widths.dtype.kind not in "iu" or (widths < 0).any():
+        raise ShapeError(f"pad: pad_width must be non-negative ints, got {pad_width!r}")
+    pw = tuple((int(b), int(a)) for b, a in widths)
+    return Pad.apply(t, pad_width=pw, value=value.item())
+
+
+def _axes(op: str, axis: Any, ndim: int) -> tuple[int, ...]:
+    items = axis if isinstance(axis, (tuple, list)) else (axis,)
+    out = []
+    for a in items:
+        a = _check_axis(op, a)
+        if not -ndim <= a < ndim:
+            raise ShapeError(f"{op}: axis {a} is out of range for {ndim} dimensions")
+        out.append(a % ndim)
+    if len(set(out)) != len(out):
+        raise ShapeError(f"{op}: repeated axis in {axis!r}")
+    return tuple(out)
+
+
+def expand_dims(x: ArrayLike, axis: int | Sequence[int]) -> Tensor:
+    """``x`` with new axes of size 1 at ``axis`` (an int or a tuple, numpy's rule); a
+    reshape in the graph.
+
+    Raises:
+        ShapeError: an axis is out of range for the result, repeated, or not an int.
+    """
+    t = as_tensor(x)
+    axes = _axes("expand_dims", axis, t.ndim + (len(axis) if isinstance(axis, (tuple, list))
+                                                else 1))
+    shape = iter(t.shape)
+    new = tuple(1 if i in axes else next(shape) for i in range(t.ndim + len(axes)))
+    return reshape(t, new)
+
+
+def squeeze(x: ArrayLike, axis: int | Sequence[int] | None = None) -> Tensor:
+    """``x`` without size-1 axes (all of them, or those in ``axis``); a reshape in the
+    graph.
+
+    Raises:
+        ShapeError: an axis is out of range, not an int, or not of size 1.
+    """
+    t = as_tensor(x)
+    if axis is None:
+        axes = tuple(i for i, n in enumerate(t.shape) if n == 1)
+    else:
+        axes = _axes("squeeze", axis, t.ndim)
+        bad = [a for a in axes if t.shape[a] != 1]
+        if bad:
+            raise ShapeError(
+                f"squeeze: axis {bad[0]} of shape {t.shape} has size {t.shape[bad[0]]}, not 1"
+            )
+    return reshape(t, tuple(n for i, n in enumerate(t.shape) if i not in axes))
+
+
+def swapaxes(x: ArrayLike, axis1: int, axis2: int) -> Tensor:
+    """``x`` with two axes exchanged; a transpose in the graph.
+
+    Raises:
+        ShapeError: an axis is out of range or not an int.
+    """
+    t = as_tensor(x)
+    (a,) = _axes("swapaxes", axis1, t.ndim)
+    (b,) = _axes("swapaxes", axis2, t.ndim)
+    perm = list(range(t.ndim))
+    perm[a], perm[b] = perm[b], perm[a]
+    return transpose(t, perm)
+
+
+def moveaxis(x: ArrayLike, source: int | Sequence[int],
+             destination: int | Sequence[int]) -> Tensor:
+    """``x`` with the axes ``source`` moved to ``destination`` (numpy's rule); a transpose
+    in the graph.
+
+    Raises:
+        ShapeError: an axis is out of range, repeated or not an int, or ``source`` and
+            ``destination`` differ in length.
+    """
+    t = as_tensor(x)
+    src = _axes("moveaxis", source, t.ndim)
+    dst = _axes("moveaxis", destination, t.ndim)
+    if len(src) != len(dst):
+        raise ShapeError("moveaxis: source and destination must have the same length")
+    perm = [i for i in range(t.ndim) if i not in src]
+    for d_, s_ in sorted(zip(dst, src, strict=True)):
+        perm.insert(d_, s_)
+    return transpose(t, perm)
+
+
+def flip(x: ArrayLike, axis: int | Sequence[int] | None = None) -> Tensor:
+    """``x`` reversed along ``axis`` (all axes when None); indexing in the graph.
+
+    Raises:
+        ShapeError: an axis is out of range, repeated or not an int.
+    """
+    t = as_tensor(x)
+    axes = tuple(range(t.ndim)) if axis is None else _axes("flip", axis, t.ndim)
+    return getitem(t, tuple(slice(None, None, -1) if i in axes else slice(None)
+                            for i in range(t.ndim)))
