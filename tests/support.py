@@ -36,3 +36,14 @@ def assert_one_line_error(err: str, *needles: str) -> None:
     assert "Traceback" not in err
     for needle in needles:
         assert needle in lines[0], (needle, err)
+
+
+def book_root() -> Path:
+    """The fish book's repository beside the checkout (``../shared/book``, or
+    ``$TINYGRAD_FISH_BOOK``). Skips the test with a reason when it is absent."""
+    env = os.environ.get("TINYGRAD_FISH_BOOK")
+    root = Path(env).expanduser() if env else REPO.parent / "shared" / "book"
+    if not (root / "common" / "functions.py").is_file():
+        pytest.skip(f"the fish book's repository is not at {root} (set TINYGRAD_FISH_BOOK to "
+                    "a checkout of oreilly-japan/deep-learning-from-scratch to run this test)")
+    return root

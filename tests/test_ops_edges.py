@@ -20,7 +20,9 @@ import math
 from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
+import mpmath
 import numpy as np
 import pytest
 from hypothesis import given
@@ -104,9 +106,71 @@ UNARY: dict[str, tuple[Callable[[Tensor], Tensor], Callable[[float], float]]] = 
     "tanh": (lambda t: t.tanh(), d_tanh),
     "clip": (lambda t: t.clip(-1.0, 1.0), lambda x: 1.0 if -1 <= x <= 1 else 0.0),
 }
+MP = mpmath.mp.clone() if hasattr(mpmath.mp, "clone") else mpmath.mp
+MP.prec = 200
+
+
+def _mp(f: Callable[[Any], Any]) -> Callable[[float], float]:
+    """The float of an mpmath expression of x, nan where it is not real."""
+
+    def d(x: float) -> float:
+        v = f(MP.mpf(x))
+        if isinstance(v, mpmath.mpc):
+            if v.imag != 0:
+                return math.nan
+            v = v.real
+        return float(v)
+
+    return d
+
+
+def _div0(num: float, den: Any, x: float = 1.0) -> float:
+    """num / den, and where den is 0 the IEEE answer: inf with the sign of num times the
+    sign of ``x`` (mpmath has no -0)."""
+    if den == 0:
+        return math.copysign(math.inf, num * math.copysign(1.0, x)) if num else math.nan
+    return float(MP.mpf(num) / den)
+
+
+UNARY.update({
+    "sin": (lambda t: tf.sin(t), _mp(MP.cos)),
+    "cos": (lambda t: tf.cos(t), _mp(lambda x: -MP.sin(x))),
+    "tan": (lambda t: tf.tan(t), _mp(lambda x: 1 + MP.tan(x) ** 2)),
+    "arcsin": (lambda t: tf.arcsin(t),
+               lambda x: _div0(1.0, MP.sqrt((1 - MP.mpf(x)) * (1 + MP.mpf(x))))
+               if abs(x) <= 1 else math.nan),
+    "arccos": (lambda t: tf.arccos(t),
+               lambda x: _div0(-1.0, MP.sqrt((1 - MP.mpf(x)) * (1 + MP.mpf(x))))
+               if abs(x) <= 1 else math.nan),
+    "arctan": (lambda t: tf.arctan(t), _mp(lambda x: 1 / (1 + x * x))),
+    "sinh": (lambda t: tf.sinh(t), _mp(MP.cosh)),
+    "cosh": (lambda t: tf.cosh(t), _mp(MP.sinh)),
+    "arcsinh": (lambda t: tf.arcsinh(t), _mp(lambda x: 1 / MP.sqrt(x * x + 1))),
+    "arccosh": (lambda t: tf.arccosh(t),
+                lambda x: _div0(1.0, MP.sqrt(MP.mpf(x) - 1) * MP.sqrt(MP.mpf(x) + 1))
+                if x >= 1 else math.nan),
+    # outside (-1, 1) arctanh is nan and its gradient the formula's number (PyTorch's, and
+    # the same rule as log's 1/x for x < 0)
+    "arctanh": (lambda t: tf.arctanh(t),
+                lambda x: _div0(1.0, (1 - MP.mpf(x)) * (1 + MP.mpf(x)))),
+    "log1p": (lambda t: tf.log1p(t), lambda x: _div0(1.0, 1 + MP.mpf(x))),
+    "expm1": (lambda t: tf.expm1(t), _mp(MP.exp)),
+    "exp2": (lambda t: tf.exp2(t), _mp(lambda x: MP.power(2, x) * MP.log(2))),
+    "log2": (lambda t: tf.log2(t), lambda x: _div0(1.0, MP.mpf(x) * MP.log(2), x)),
+    "log10": (lambda t: tf.log10(t), lambda x: _div0(1.0, MP.mpf(x) * MP.log(10), x)),
+    "cbrt": (lambda t: tf.cbrt(t),
+             lambda x: math.inf if x == 0 else float(
+                 1 / (3 * MP.cbrt(abs(MP.mpf(x))) ** 2))),
+    "sign": (lambda t: tf.sign(t), lambda x: 0.0),
+    "floor": (lambda t: tf.floor(t), lambda x: 0.0),
+    "ceil": (lambda t: tf.ceil(t), lambda x: 0.0),
+    "trunc": (lambda t: tf.trunc(t), lambda x: 0.0),
+    "round": (lambda t: tf.round(t), lambda x: 0.0),
+})
 #: absolute slack where the derivative is computed from a rounded output near 1
-#: (1 - tanh(x)**2 at large |x|, as PyTorch): a few eps of the dtype.
-UNARY_ATOL = {"tanh": 4.0}
+#: (1 - tanh(x)**2 at large |x|, as PyTorch), or from an argument that rounds (1 - x near
+#: 1): a few eps of the dtype.
+UNARY_ATOL = {"tanh": 4.0, "tan": 4.0}
 
 
 def _reference(fn: Callable[[float], float], x: np.ndarray, dtype: type) -> np.ndarray:
@@ -230,6 +294,53 @@ def test_binary_gradients_at_the_edges_are_exact(op, data):
         slack = float(np.max(2.0**-1074 / np.abs(b) * 4))
     with np.errstate(all="ignore"):
         assert_grad_equals(fn, [a, b], [np.array(da), np.array(db)], ulps=4, atol=slack)
+
+
+@pytest.mark.parametrize("op", ["maximum", "minimum"])
+@given(data=st.data())
+def test_maximum_minimum_gradients_at_ties_and_extremes_are_exact(op, data):
+    a = data.draw(edge_arrays((6,)))
+    b = data.draw(st.one_of(edge_arrays((6,)), st.just(a.copy())))  # ties, often
+    win = a > b if op == "maximum" else a < b
+    wa = np.where(a == b, 0.5, win.astype(np.float64))
+    assert_grad_equals(getattr(tf, op), [a, b], [wa, 1 - wa], ulps=0)
+
+
+def _mp_grads(fn: Callable[[Any, Any], tuple[Any, Any]], a: np.ndarray, b: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray]:
+    ga, gb = [], []
+    for p, q in zip(a.tolist(), b.tolist(), strict=True):
+        x, y = fn(MP.mpf(p), MP.mpf(q))
+        ga.append(float(x))
+        gb.append(float(y))
+    return np.array(ga), np.array(gb)
+
+
+def _hypot_grad(p: Any, q: Any) -> tuple[Any, Any]:
+    r = MP.sqrt(p * p + q * q)
+    return (0, 0) if r == 0 else (p / r, q / r)
+
+
+def _atan2_grad(p: Any, q: Any) -> tuple[Any, Any]:
+    r2 = p * p + q * q
+    return (MP.nan, MP.nan) if r2 == 0 else (q / r2, -p / r2)
+
+
+def _logaddexp_grad(p: Any, q: Any) -> tuple[Any, Any]:
+    s = 1 / (1 + MP.exp(q - p))
+    return s, 1 - s
+
+
+@pytest.mark.parametrize("op", ["hypot", "arctan2", "logaddexp"])
+@given(data=st.data())
+def test_hypot_arctan2_logaddexp_gradients_at_the_edges_are_exact(op, data):
+    a = data.draw(edge_arrays((6,)))
+    b = data.draw(edge_arrays((6,)))
+    ref = {"hypot": _hypot_grad, "arctan2": _atan2_grad, "logaddexp": _logaddexp_grad}[op]
+    ga, gb = _mp_grads(ref, a, b)
+    with np.errstate(all="ignore"):
+        assert_grad_equals(getattr(tf, op), [a, b], [ga, gb], ulps=4,
+                           atol=4 * 2**-52 if op == "logaddexp" else 0.0)
 
 
 def test_div_gradient_regressions_from_review():

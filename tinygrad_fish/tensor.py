@@ -352,30 +352,23 @@ class Tensor:
         return _shape.getitem(self, index)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        """``t[index] = value``: writes into ``.data`` in place, as numpy does, allowed only
-        outside the graph (like ``+=``): on a tensor that does not require grad, or inside
-        ``no_grad()``. The version counter records the change.
+        """``t[index] = value``: writes numbers into ``.data`` in place, as numpy does (the
+        book's ``numerical_gradient`` perturbs weights this way). The write is not recorded
+        in the graph: ``value``'s number is stored, and the version counter records the
+        change, so a graph that saved ``t`` refuses to backpropagate with the new values.
 
         Raises:
-            GraphError: ``t`` requires grad (outside ``no_grad``), or ``value`` is a Tensor
-                that requires grad (its gradient would be dropped): build the tensor with
-                ``where`` or ``concatenate`` instead, or assign ``value.detach()``.
+            GraphError: ``t`` was computed by an op (not a leaf) and grad mode is on; build
+                the tensor with ``where`` or ``concatenate`` instead.
             InvalidArgumentError: ``t`` is a read-only view (as ``broadcast_to`` gives).
             IndexingError: numpy refuses the index.
         """
-        if autograd.is_grad_enabled():
-            if self._requires_grad:
-                raise GraphError(
-                    "t[index] = value on a tensor that requires grad would corrupt the graph; "
-                    "do it inside `with no_grad():`, edit t.data[index] outside the graph, or "
-                    "build a new tensor with where() or concatenate()"
-                )
-            if isinstance(value, Tensor) and value._requires_grad:
-                raise GraphError(
-                    "t[index] = value: the value requires grad, and storing it in a tensor "
-                    "outside the graph would drop its gradient; build the result with where() "
-                    "or concatenate(), or assign value.detach() if you want the number only"
-                )
+        if self._ctx is not None and autograd.is_grad_enabled():
+            raise GraphError(
+                "t[index] = value on a tensor computed by an op would change its graph's "
+                "values behind it; build a new tensor with where() or concatenate(), or "
+                "write inside `with no_grad():`"
+            )
         if not self.data.flags.writeable:
             raise InvalidArgumentError(
                 "t[index] = value: this tensor's data is a read-only view (as broadcast_to "
@@ -638,6 +631,174 @@ class Tensor:
                 empty along ``axis``.
         """
         return _nn.log_softmax(self, axis)
+
+    def sin(self) -> Tensor:
+        """Elementwise sine (radians)."""
+        return _math.sin(self)
+
+    def cos(self) -> Tensor:
+        """Elementwise cosine (radians)."""
+        return _math.cos(self)
+
+    def tan(self) -> Tensor:
+        """Elementwise tangent (radians)."""
+        return _math.tan(self)
+
+    def asin(self) -> Tensor:
+        """Elementwise inverse sine (numpy's ``arcsin``)."""
+        return _math.arcsin(self)
+
+    def acos(self) -> Tensor:
+        """Elementwise inverse cosine (numpy's ``arccos``)."""
+        return _math.arccos(self)
+
+    def atan(self) -> Tensor:
+        """Elementwise inverse tangent (numpy's ``arctan``)."""
+        return _math.arctan(self)
+
+    def sinh(self) -> Tensor:
+        """Elementwise hyperbolic sine."""
+        return _math.sinh(self)
+
+    def cosh(self) -> Tensor:
+        """Elementwise hyperbolic cosine."""
+        return _math.cosh(self)
+
+    def asinh(self) -> Tensor:
+        """Elementwise inverse hyperbolic sine (numpy's ``arcsinh``)."""
+        return _math.arcsinh(self)
+
+    def acosh(self) -> Tensor:
+        """Elementwise inverse hyperbolic cosine (numpy's ``arccosh``)."""
+        return _math.arccosh(self)
+
+    def atanh(self) -> Tensor:
+        """Elementwise inverse hyperbolic tangent (numpy's ``arctanh``)."""
+        return _math.arctanh(self)
+
+    def log1p(self) -> Tensor:
+        """Elementwise log(1 + x), accurate near 0."""
+        return _math.log1p(self)
+
+    def expm1(self) -> Tensor:
+        """Elementwise exp(x) - 1, accurate near 0."""
+        return _math.expm1(self)
+
+    def exp2(self) -> Tensor:
+        """Elementwise 2 ** x."""
+        return _math.exp2(self)
+
+    def log2(self) -> Tensor:
+        """Elementwise base-2 logarithm."""
+        return _math.log2(self)
+
+    def log10(self) -> Tensor:
+        """Elementwise base-10 logarithm."""
+        return _math.log10(self)
+
+    def sign(self) -> Tensor:
+        """Elementwise sign, -1, 0 or 1 (gradient 0)."""
+        return _math.sign(self)
+
+    def floor(self) -> Tensor:
+        """Elementwise floor (gradient 0)."""
+        return _math.floor(self)
+
+    def ceil(self) -> Tensor:
+        """Elementwise ceiling (gradient 0)."""
+        return _math.ceil(self)
+
+    def trunc(self) -> Tensor:
+        """Elementwise rounding towards 0 (gradient 0)."""
+        return _math.trunc(self)
+
+    def round(self, decimals: int = 0) -> Tensor:
+        """Elementwise rounding to ``decimals`` decimals, halves to even (gradient 0)."""
+        return _math.round(self, decimals)
+
+    def square(self) -> Tensor:
+        """Elementwise ``x * x`` (``x ** 2``)."""
+        return _ar.pow(self, 2)
+
+    def maximum(self, other: ArrayLike) -> Tensor:
+        """Elementwise maximum with ``other`` (broadcasting); ties share the gradient.
+
+        Raises:
+            ShapeError: the shapes do not broadcast together.
+        """
+        return _sel.maximum(self, other)
+
+    def minimum(self, other: ArrayLike) -> Tensor:
+        """Elementwise minimum with ``other`` (broadcasting); ties share the gradient.
+
+        Raises:
+            ShapeError: the shapes do not broadcast together.
+        """
+        return _sel.minimum(self, other)
+
+    def var(self, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+        """Variance over ``axis`` with ``ddof`` (numpy's default 0; PyTorch's is 1).
+
+        Raises:
+            ShapeError: an axis is out of range, repeated or not an int.
+        """
+        return _reduce.var(self, axis, ddof, keepdims)
+
+    def std(self, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+        """Standard deviation over ``axis`` with ``ddof`` (numpy's default 0).
+
+        Raises:
+            ShapeError: an axis is out of range, repeated or not an int.
+        """
+        return _reduce.std(self, axis, ddof, keepdims)
+
+    def squeeze(self, axis: int | Sequence[int] | None = None) -> Tensor:
+        """Remove size-1 axes (all, or those in ``axis``).
+
+        Raises:
+            ShapeError: an axis is out of range, or not of size 1.
+        """
+        return _shape.squeeze(self, axis)
+
+    def unsqueeze(self, axis: int) -> Tensor:
+        """Insert a size-1 axis at ``axis`` (PyTorch's name; numpy's ``expand_dims``).
+
+        Raises:
+            ShapeError: ``axis`` is out of range.
+        """
+        return _shape.expand_dims(self, axis)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        """Exchange two axes.
+
+        Raises:
+            ShapeError: an axis is out of range.
+        """
+        return _shape.swapaxes(self, axis1, axis2)
+
+    def flip(self, axis: int | Sequence[int] | None = None) -> Tensor:
+        """Reverse the order along ``axis`` (all axes when None).
+
+        Raises:
+            ShapeError: an axis is out of range.
+        """
+        return _shape.flip(self, axis)
+
+    def dot(self, other: ArrayLike) -> Tensor:
+        """numpy's ``dot`` with ``other``.
+
+        Raises:
+            ShapeError: the summed axes differ in length.
+        """
+        return _linalg.dot(self, other)
+
+    def matmul(self, other: ArrayLike) -> Tensor:
+        """``self @ other``.
+
+        Raises:
+            ShapeError: the shapes are not aligned.
+        """
+        return _linalg.matmul(self, other)
 
 
 def _raw(x: Any) -> Any:

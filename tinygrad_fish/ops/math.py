@@ -18,12 +18,14 @@ from .selection import where as _where
 from .shape import unbroadcast
 
 _LN2 = float(np.log(2.0))
-_LN10 = float(np.log(10.0))
+_INV_LN2 = float(1 / np.log(2.0))
+_INV_LN10 = float(1 / np.log(10.0))
 
 __all__ = [
-    "abs", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "cbrt",
-    "ceil", "cos", "cosh", "exp", "exp2", "expm1", "floor", "hypot", "log", "log1p", "log2",
-    "log10", "logaddexp", "round", "sign", "sin", "sinh", "sqrt", "tan", "tanh", "trunc",
+    "abs", "acos", "acosh", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2",
+    "arctanh", "asin", "asinh", "atan", "atan2", "atanh", "cbrt", "ceil", "cos", "cosh", "exp",
+    "exp2", "expm1", "floor", "hypot", "log", "log1p", "log2", "log10", "logaddexp", "round",
+    "sign", "sin", "sinh", "sqrt", "tan", "tanh", "trunc",
 ]
 
 Array = npt.NDArray[Any]
@@ -138,25 +140,27 @@ class Log1p(Function):
 
 
 class Log2(Function):
-    """``log2(a)``; backward: ``da = g / (a * log(2))``."""
+    """``log2(a)``; backward: ``da = g * ((1 / log(2)) / a)`` (one division by ``a``: no
+    overflow or underflow of ``a * log(2)`` first)."""
 
     def forward(self, a: Array) -> Array:
         return np.log2(a)
 
     def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
         (a,) = self.inputs  # type: ignore[misc]
-        return (g / (a * _LN2),)
+        return (g * (_INV_LN2 / a),)
 
 
 class Log10(Function):
-    """``log10(a)``; backward: ``da = g / (a * log(10))``."""
+    """``log10(a)``; backward: ``da = g * ((1 / log(10)) / a)`` (``a * log(10)`` would
+    overflow for the largest ``a``, giving 0 instead of -2.4e-309)."""
 
     def forward(self, a: Array) -> Array:
         return np.log10(a)
 
     def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
         (a,) = self.inputs  # type: ignore[misc]
-        return (g / (a * _LN10),)
+        return (g * (_INV_LN10 / a),)
 
 
 class Cbrt(Function):
@@ -306,6 +310,11 @@ class Hypot(Function):
     """``sqrt(a * a + b * b)`` without overflow; backward: ``da = g * a / out``,
     ``db = g * b / out`` (0 where ``out == 0``, the subgradient), each summed back to its
     input's shape.
+
+    The quotients are formed from ``a / m`` and ``b / m``, with ``m = max(|a|, |b|)`` a
+    constant: hypot is homogeneous, so that is the same function of ``a`` and ``b`` (every
+    derivative included), and it stays finite where ``out`` itself overflows
+    (``hypot(-1.8e308, -1.8e308)`` is inf, its gradient -0.707 each).
     """
 
     save_output = True
@@ -315,19 +324,30 @@ class Hypot(Function):
 
     def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
         a, b = self.inputs  # type: ignore[misc]
-        y = self.output()
-        zero = y.data == 0
-        scale = g / (_where(zero, 1, y) if zero.any() else y)
+        an, bn, r = _scaled(a, b)
+        scale = g / r
         return (
-            unbroadcast(scale * a, a.data.shape) if self.needs_input_grad[0] else None,
-            unbroadcast(scale * b, b.data.shape) if self.needs_input_grad[1] else None,
+            unbroadcast(scale * an, a.data.shape) if self.needs_input_grad[0] else None,
+            unbroadcast(scale * bn, b.data.shape) if self.needs_input_grad[1] else None,
         )
 
 
+def _scaled(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """``a / m``, ``b / m`` and their hypot (1 where both are 0) for the constant
+    ``m = max(|a|, |b|)`` (1 where both are 0): no overflow or underflow in between."""
+    m = np.maximum(np.abs(a.data), np.abs(b.data))
+    zero = m == 0
+    m = np.where(zero, 1, m).astype(np.result_type(a.data, b.data))
+    an, bn = a / m, b / m
+    r = hypot(an, bn)
+    return an, bn, (_where(zero, 1, r) if zero.any() else r)
+
+
 class Arctan2(Function):
-    """``arctan2(a, b)``, the angle of the point ``(b, a)``; backward, with
-    ``r = hypot(a, b)``: ``da = g * (b / r) / r``, ``db = -g * (a / r) / r`` (no overflow
-    of ``a * a``; nan at the origin, where the angle has no derivative).
+    """``arctan2(a, b)``, the angle of the point ``(b, a)``; backward:
+    ``da = g * b / (a * a + b * b)``, ``db = -g * a / (a * a + b * b)``, computed from
+    ``a / m`` and ``b / m`` with the constant ``m = max(|a|, |b|)`` (so ``a * a`` never
+    overflows); nan at the origin, where the angle has no derivative.
     """
 
     def forward(self, a: Array, b: Array) -> Array:
@@ -335,10 +355,14 @@ class Arctan2(Function):
 
     def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
         a, b = self.inputs  # type: ignore[misc]
-        r = hypot(a, b)
+        m = np.maximum(np.abs(a.data), np.abs(b.data))
+        m = np.where(m == 0, np.nan, m).astype(np.result_type(a.data, b.data))
+        an, bn = a / m, b / m
+        r = hypot(an, bn)
         return (
-            unbroadcast(g * ((b / r) / r), a.data.shape) if self.needs_input_grad[0] else None,
-            unbroadcast(-(g * ((a / r) / r)), b.data.shape) if self.needs_input_grad[1]
+            unbroadcast(g * (((bn / r) / r) / m), a.data.shape) if self.needs_input_grad[0]
+            else None,
+            unbroadcast(-(g * (((an / r) / r) / m)), b.data.shape) if self.needs_input_grad[1]
             else None,
         )
 
@@ -692,3 +716,8 @@ def round(a: ArrayLike, decimals: int = 0) -> Tensor:
         DTypeError: ``a`` is not numeric data.
     """
     return _unary(Round, a, decimals=int(decimals))
+
+
+#: PyTorch's names for the inverse functions.
+asin, acos, atan, asinh, acosh, atanh, atan2 = (
+    arcsin, arccos, arctan, arcsinh, arccosh, arctanh, arctan2)

@@ -74,8 +74,8 @@ class _Extremum(Function):
     def forward(self, a: Array, b: Array) -> Array:
         out = type(self).pick(a, b)
         dt = out.dtype if out.dtype.kind == "f" else np.float64
-        w = type(self).wins(a, b).astype(dt)
-        w[a == b] = 0.5
+        w = np.asarray(type(self).wins(a, b), dtype=dt)
+        w[np.asarray(a == b)] = 0.5
         self.w = w
         return out
 
