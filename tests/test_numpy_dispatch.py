@@ -328,3 +328,13 @@ def test_a_graph_freed_by_numpy_code_still_refuses_a_second_backward():
     y.backward()
     with pytest.raises(GraphError, match="freed"):
         y.backward()
+
+
+def test_the_docs_page_lists_every_table_entry():
+    from support import REPO
+
+    text = (REPO / "docs" / "numpy.md").read_text(encoding="utf-8")
+    words = set(text.replace("`", " ").replace(",", " ").split())
+    names = {u.__name__ for u in (*UFUNCS, *NO_GRADIENT_UFUNCS)} | {
+        f.__name__ for f in (*FUNCTIONS, *NO_GRADIENT_FUNCTIONS)}
+    assert not names - words, sorted(names - words)
