@@ -284,6 +284,11 @@ class Tensor:
     def __bool__(self) -> bool:
         return bool(self.item())
 
+    def __str__(self) -> str:
+        """The values as numpy prints them (``print(loss)`` shows ``2.302...``, as the book's
+        arrays do); ``repr`` shows the Tensor with its dtype and graph."""
+        return str(self.data)
+
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="Tensor(")
         extras = []

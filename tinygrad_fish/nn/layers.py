@@ -20,6 +20,7 @@ import numpy.typing as npt
 from ..autograd import scope
 from ..errors import DTypeError, ShapeError
 from ..ops import cross_entropy, relu, sigmoid
+from ..ops.nn import Normalize
 from ..tensor import ArrayLike, Tensor, as_tensor
 from .module import Module
 
@@ -286,17 +287,17 @@ class BatchNormalization(Module):
                     f"input of shape {input_shape}"
                 )
             if _train_flag(self, train_flg):
-                mu = h.mean(axis=0)
-                xc = h - mu
-                var = (xc * xc).mean(axis=0)
-                std = (var + self.eps).sqrt()
-                xn = xc / std
+                x = h.data
+                mu = x.mean(axis=0)
+                var = np.mean((x - mu) ** 2, axis=0)
+                # one node: the standardization, whose backward is the book's derivation
+                xn = Normalize.apply(h, axis=(0,), eps=self.eps, mean=mu, var=var)
                 m = self.momentum
                 rm, rv = self.running_mean, self.running_var
                 rm *= m
-                rm += (1 - m) * mu.data
+                rm += (1 - m) * mu
                 rv *= m
-                rv += (1 - m) * var.data
+                rv += (1 - m) * var
             else:
                 xc = h - self.running_mean
                 xn = xc / np.sqrt(self.running_var + self.eps)  # a fresh array: a constant

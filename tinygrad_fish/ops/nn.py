@@ -17,7 +17,7 @@ from ..errors import DTypeError, IndexingError, ShapeError
 from ..tensor import ArrayLike, Tensor, as_tensor
 from .reduce import _normalize_axis
 
-__all__ = ["cross_entropy", "log_softmax", "logsumexp", "softmax"]
+__all__ = ["cross_entropy", "log_softmax", "logsumexp", "normalize", "softmax"]
 
 Array = npt.NDArray[Any]
 
@@ -151,13 +151,61 @@ class SoftmaxCrossEntropy(Function):
                 target = t if t.requires_grad else Tensor._wrap(self.target)
                 if self.row_sums is not None or t.requires_grad:
                     p = p * target.sum(axis=1, keepdims=True)
-                gx = (p - target) * (g / n)
-            else:
+                gx = ((p - target) / n) * g
+            else:  # ((p - t) / N) * g: the book's (y - t) / batch_size, bit for bit
                 d = self.probs if self.row_sums is None else self.probs * self.row_sums
-                gx = Tensor._wrap(d - self.target) * (g / n)
+                gx = Tensor._wrap((d - self.target) / n) * g
         if self.needs_input_grad[1]:  # soft targets: d/dt of -mean(t * logp)
             gt = log_softmax(x, axis=1) * (-g / n)
         return gx, gt
+
+
+class Normalize(Function):
+    """Batch normalization's standardization over ``axis``: ``xn = (x - mu) / std`` with
+    ``mu = mean(x)``, ``var = mean((x - mu) ** 2)`` (biased) and ``std = sqrt(var + eps)``
+    per feature (the statistics may be given, computed by the caller from the same ``x``).
+
+    Backward, the book's derivation (``common/layers.py``), in the same order of operations
+    so the numbers equal the book's bit for bit, with ``N`` the number of values averaged::
+
+        dxc  = g / std
+        dstd = -sum(g * xc / (std * std))
+        dvar = 0.5 * dstd / std
+        dxc  = dxc + (2 / N) * xc * dvar
+        dx   = dxc - sum(dxc) / N
+
+    ``xc`` and ``std`` are kept from forward; when this backward is itself differentiated
+    (``create_graph=True``) they are recomputed from ``x`` in the graph.
+    """
+
+    name = "normalize"
+    saves_inputs = False
+
+    def forward(self, x: Array, axis: tuple[int, ...], eps: float, mean: Array | None = None,
+                var: Array | None = None) -> Array:
+        mu = x.mean(axis=axis, keepdims=True) if mean is None else mean
+        xc = x - mu
+        v = np.mean(xc**2, axis=axis, keepdims=True) if var is None else var
+        std = np.sqrt(v + eps)
+        self.xc, self.std = xc, std
+        return xc / std
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        (x,) = self.inputs  # type: ignore[misc]
+        axis, eps = self.attrs["axis"], self.attrs["eps"]
+        n = float(np.prod([x.shape[a] for a in axis]))
+        if is_grad_enabled():  # differentiated again: xc and std through the graph
+            from .reduce import mean as _mean
+
+            xc = x - _mean(x, axis=axis, keepdims=True)
+            std = (_mean(xc * xc, axis=axis, keepdims=True) + eps).sqrt()
+        else:
+            xc, std = Tensor._wrap(self.xc), Tensor._wrap(self.std)
+        dxc = g / std
+        dstd = -((g * xc) / (std * std)).sum(axis=axis, keepdims=True)
+        dvar = 0.5 * dstd / std
+        dxc = dxc + (2.0 / n) * xc * dvar
+        return (dxc - dxc.sum(axis=axis, keepdims=True) / n,)
 
 
 def _floating(t: Tensor) -> Tensor:
@@ -274,3 +322,19 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike) -> Tensor:
         t = t.astype(x.data.dtype) if t.data.dtype.kind == "f" else Tensor._wrap(
             t.data.astype(x.data.dtype))
     return SoftmaxCrossEntropy.apply(x, t)
+
+
+def normalize(x: ArrayLike, axis: int | tuple[int, ...] = 0, eps: float = 1e-5) -> Tensor:
+    """Batch normalization's standardization: ``(x - mean) / sqrt(var + eps)`` with the mean
+    and the biased variance over ``axis`` (0 for (N, D) features; ``(0, 2, 3)`` per channel
+    of (N, C, H, W)). Same shape as ``x``; one graph node, whose backward is the book's.
+
+    Raises:
+        ShapeError: an axis is out of range, repeated or not an int.
+        DTypeError: ``x`` is not floating point.
+    """
+    t = as_tensor(x)
+    if t.data.dtype.kind != "f":
+        raise DTypeError(f"normalize: x must be floating point, got {t.dtype}")
+    ax = _normalize_axis("normalize", t, axis)
+    return Normalize.apply(t, axis=tuple(range(t.ndim)) if ax is None else ax, eps=float(eps))

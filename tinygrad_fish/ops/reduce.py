@@ -131,7 +131,8 @@ def sum(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
 
 
 def mean(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Mean of ``x`` over ``axis`` (int, tuple, or None for all axes): ``sum / count``;
+    """Mean of ``x`` over ``axis`` (int, tuple, or None for all axes): ``sum / count``, the
+    sum divided by the count as numpy does (so the values equal ``np.mean``'s bit for bit);
     shapes as :func:`sum`.
 
     Raises:
@@ -141,14 +142,14 @@ def mean(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     t = as_tensor(x)
     ax = _normalize_axis("mean", t, axis)
     count = t.size if ax is None else int(np.prod([t.shape[a] for a in ax]))
-    scale = 1.0 / count if count else float("nan")
+    n = float(count) if count else float("nan")  # numpy divides the sum by the count
     kind, dt = t.data.dtype.kind, t.data.dtype
     if kind in "biu":  # as numpy: integers are averaged in float64
-        return Sum.apply(t.astype(np.float64), axis=ax, keepdims=keepdims) * scale
+        return Sum.apply(t.astype(np.float64), axis=ax, keepdims=keepdims) / n
     if dt == np.float16:  # as numpy: float16 is summed in float32, then rounded back
         s = Sum.apply(t.astype(np.float32), axis=ax, keepdims=keepdims)
-        return (s * scale).astype(np.float16)
-    return Sum.apply(t, axis=ax, keepdims=keepdims) * scale
+        return (s / n).astype(np.float16)
+    return Sum.apply(t, axis=ax, keepdims=keepdims) / n
 
 
 def max(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
@@ -193,8 +194,8 @@ def var(x: ArrayLike, axis: Axis = None, ddof: int = 0, keepdims: bool = False) 
     ax = _normalize_axis("var", t, axis)
     n = t.size if ax is None else int(np.prod([t.shape[a] for a in ax]))
     c = t - mean(t, axis=ax, keepdims=True)
-    scale = 1.0 / (n - ddof) if n - ddof > 0 else float("nan")
-    return Sum.apply(c * c, axis=ax, keepdims=keepdims) * scale
+    return Sum.apply(c * c, axis=ax, keepdims=keepdims) / (
+        float(n - ddof) if n - ddof > 0 else float("nan"))
 
 
 def std(x: ArrayLike, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
