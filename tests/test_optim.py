@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import tinygrad_fish as tf
-from tinygrad_fish.errors import DTypeError, GraphError, ShapeError
+from tinygrad_fish.errors import DTypeError, GraphError, InvalidArgumentError, ShapeError
 from tinygrad_fish.nn import MultiLayerNet, TwoLayerNet
 from tinygrad_fish.optim import (
     OPTIMIZERS,
@@ -326,3 +326,128 @@ def test_load_state_dict_checks_every_slot_before_setting_anything():
     with pytest.raises(ValueError, match=r"Adam\.m: the saved slot is not a dict of arrays"):
         fresh.load_state_dict(state)
     assert fresh.lr == 0.01 and fresh.m is None
+
+
+# --- load_state_dict checks the slots against the parameters ---------------------------------
+def _trained(make: Any, params: list[tf.Tensor]) -> Optimizer:
+    opt = make(params)
+    for p in params:
+        p.grad = tf.Tensor(np.full(p.shape, 0.5, dtype=p.dtype))
+    opt.step()
+    return opt
+
+
+def _pytorch_params(dtype: Any = np.float64) -> list[tf.Tensor]:
+    return [tf.Tensor(np.ones((2, 3), dtype), requires_grad=True),
+            tf.Tensor(np.zeros(3, dtype), requires_grad=True)]
+
+
+@pytest.mark.parametrize("name", ["momentum", "nesterov", "adagrad", "rmsprop", "adam"])
+def test_pytorch_style_state_dict_round_trip_continues_bit_for_bit(name: str) -> None:
+    def make(params: list[tf.Tensor]) -> Optimizer:
+        return OPTIMIZERS[name](params, lr=0.1)
+
+    a_params, b_params = _pytorch_params(np.float32), _pytorch_params(np.float32)
+    a = _trained(make, a_params)
+    for pa, pb in zip(a_params, b_params, strict=True):
+        pb.data[...] = pa.data
+        pb.grad = pa.grad
+    b = make(b_params)
+    b.load_state_dict(a.state_dict())
+    a.step()
+    b.step()
+    for pa, pb in zip(a_params, b_params, strict=True):
+        np.testing.assert_array_equal(pa.data, pb.data)
+        assert pb.data.dtype == np.float32
+
+
+def _adam_state_with(attr: str, key: Any, arr: np.ndarray) -> dict[str, Any]:
+    state = _trained(lambda ps: Adam(ps, lr=0.01), _pytorch_params()).state_dict()
+    if isinstance(key, bool):  # True == 1: it would merge with key 1
+        state["slots"][attr] = {key: arr}
+    else:
+        state["slots"][attr] = {**state["slots"][attr], key: arr}
+    return state
+
+
+@pytest.mark.parametrize(
+    ("attr", "key", "arr", "error", "message"),
+    [
+        ("m", 0, np.zeros((3, 2)), ShapeError,
+         r"Adam\.m\[0\] in the saved state has shape \(3, 2\) but the parameter has shape "
+         r"\(2, 3\): the state belongs to other parameters; load the state saved with these "
+         r"parameters, or start from a fresh Adam"),
+        ("v", 1, np.zeros(3, np.float32), DTypeError,
+         r"Adam\.v\[1\] in the saved state has dtype float32 but the parameter has dtype "
+         r"float64: .*never converted silently"),
+        ("m", 1, np.zeros(3, np.int64), DTypeError,
+         r"Adam\.m\[1\] in the saved state has dtype int64; optimizer state is floating point"),
+        ("m", 2, np.zeros(3), InvalidArgumentError,
+         r"Adam\.m: the saved state has the key 2, which is not the index of one of this "
+         r"optimizer's 2 parameters \(0 to 1\)"),
+        ("v", "W1", np.zeros((2, 3)), InvalidArgumentError,
+         r"the saved state has the key 'W1'.*book-style optimizer"),
+        ("v", True, np.zeros((2, 3)), InvalidArgumentError, "the saved state has the key True"),
+    ],
+    ids=["shape", "dtype", "int-dtype", "index", "book-key", "bool-key"],
+)
+def test_load_state_dict_refuses_slots_that_do_not_fit_the_parameters(
+    attr: str, key: Any, arr: np.ndarray, error: type[Exception], message: str
+) -> None:
+    state = _adam_state_with(attr, key, arr)
+    state["scalars"]["lr"] = 0.5
+    params = _pytorch_params()
+    fresh = Adam(params, lr=0.01)
+    with pytest.raises(error, match=message):
+        fresh.load_state_dict(state)
+    assert fresh.lr == 0.01 and fresh.iter == 0 and fresh.m is None and fresh.v is None
+
+
+def test_book_style_load_refuses_non_float_slots() -> None:
+    opt = Momentum(lr=0.1)
+    opt.update({"W": np.ones(2)}, {"W": np.ones(2)})
+    state = opt.state_dict()
+    state["slots"]["v"] = {"W": np.zeros(2, np.int32)}
+    fresh = Momentum(lr=0.1)
+    with pytest.raises(DTypeError, match=r"Momentum\.v\['W'\] in the saved state has dtype "
+                                         "int32; optimizer state is floating point"):
+        fresh.load_state_dict(state)
+    assert fresh.v is None
+
+
+@pytest.mark.parametrize(
+    ("slot", "error", "message"),
+    [
+        (np.full(3, 7.0), ShapeError,
+         r"RMSprop\.h\['W'\] has shape \(3,\) but the parameter has shape \(2,\): the state "
+         r"belongs to other parameters; load the optimizer state saved with these parameters, "
+         r"or use a fresh RMSprop"),
+        (np.full(2, 7.0, np.float32), DTypeError,
+         r"RMSprop\.h\['W'\] has dtype float32 but the parameter has dtype float64"),
+    ],
+    ids=["shape", "dtype"],
+)
+def test_book_style_slot_of_another_shape_or_dtype_raises_instead_of_restarting(
+    slot: np.ndarray, error: type[Exception], message: str
+) -> None:
+    opt = RMSprop(lr=0.1)
+    opt.update({"W": np.ones(2)}, {"W": np.ones(2)})
+    state = opt.state_dict()
+    state["slots"]["h"] = {"W": slot}
+    fresh = RMSprop(lr=0.1)
+    fresh.load_state_dict(state)  # book style: the parameters are not known yet
+    params = {"W": np.ones(2)}
+    with pytest.raises(error, match=message):
+        fresh.update(params, {"W": np.ones(2)})
+    np.testing.assert_array_equal(params["W"], np.ones(2))
+    assert fresh.h is not None and fresh.h["W"] is not slot  # a copy, kept, not zeroed
+    np.testing.assert_array_equal(fresh.h["W"], slot)
+    assert fresh.h["W"].dtype == slot.dtype
+
+
+def test_a_parameter_that_changes_shape_under_the_same_key_raises() -> None:
+    opt = Momentum(lr=0.1)
+    opt.update({"W": np.ones(2)}, {"W": np.ones(2)})
+    with pytest.raises(ShapeError, match=r"Momentum\.v\['W'\] has shape \(2,\) but the "
+                                         r"parameter has shape \(3,\)"):
+        opt.update({"W": np.ones(3)}, {"W": np.ones(3)})

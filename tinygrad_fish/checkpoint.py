@@ -2,7 +2,9 @@
 
 A checkpoint is a single file, written atomically by :func:`tinygrad_fish.serialization.save`
 (a temporary file in the same directory, flushed and ``fsync``-ed, then ``os.replace``-d over
-the previous checkpoint; a crash or a kill mid-write leaves the previous checkpoint intact),
+the previous checkpoint; a crash or a kill mid-write leaves the previous checkpoint intact,
+and the temporary file it leaves is removed by the next save, see
+:func:`~tinygrad_fish.serialization.remove_stale_temp_files`, which this module re-exports),
 and read back without pickle. It holds numeric arrays only:
 
 - ``meta``: UTF-8 JSON text stored as a ``uint8`` array (numeric, so the no-pickle reader
@@ -40,8 +42,6 @@ back with :meth:`~tinygrad_fish.optim.Optimizer.load_state_dict`.
 
 from __future__ import annotations
 
-import contextlib
-import glob
 import json
 import math
 import os
@@ -53,7 +53,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import TinygradFishError
-from .serialization import ModelFileError, load, save
+from .serialization import ModelFileError, load, remove_stale_temp_files, save
 
 __all__ = [
     "CHECKPOINT_NAME",
@@ -243,22 +243,3 @@ def load_checkpoint(path: PathLike) -> Checkpoint:
         what = f"missing {e}" if isinstance(e, KeyError) else str(e)
         raise _invalid(p, what) from e
     return ckpt
-
-
-def remove_stale_temp_files(path: PathLike) -> list[str]:
-    """Remove the temporary files a write of ``path`` killed midway left next to it.
-
-    Files that cannot be removed are skipped silently.
-
-    Returns:
-        The paths of the files removed.
-    """
-    p = os.fspath(path)
-    directory, base = os.path.split(p)
-    pattern = os.path.join(glob.escape(directory or "."), f".{glob.escape(base)}.*.tmp")
-    removed = []
-    for tmp in glob.glob(pattern):
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-            removed.append(tmp)
-    return removed

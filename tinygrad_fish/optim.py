@@ -40,7 +40,7 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from .errors import DTypeError, GraphError, ShapeError
+from .errors import DTypeError, GraphError, InvalidArgumentError, ShapeError
 from .tensor import Tensor
 
 __all__ = ["OPTIMIZERS", "SGD", "AdaGrad", "Adam", "Momentum", "Nesterov", "Optimizer", "RMSprop"]
@@ -59,6 +59,54 @@ def _number(cls: str, name: str, value: Any, lo: float, hi: float, hi_open: bool
         upper = f"{hi})" if hi_open else f"{hi}]"
         raise ValueError(f"{cls}: {name} must be in [{lo}, {upper}, got {value!r}")
     return v
+
+
+def _slot_name(opt: Optimizer, store: Mapping[Hashable, Array]) -> str:
+    """The attribute of ``opt`` that holds ``store`` (``"v"``, ``"h"``, ``"m"``...)."""
+    return next((attr for attr, value in vars(opt).items() if value is store), "state")
+
+
+def _slot_mismatch(
+    opt: Optimizer, what: str, slot: Array, p: Array, fix: str
+) -> ShapeError | DTypeError:
+    """The error for a slot array ``slot`` that does not fit its parameter ``p``."""
+    if slot.shape != p.shape:
+        return ShapeError(
+            f"{what} has shape {slot.shape} but the parameter has shape {p.shape}: the state "
+            f"belongs to other parameters; {fix}"
+        )
+    return DTypeError(
+        f"{what} has dtype {slot.dtype} but the parameter has dtype {p.dtype}: the state "
+        f"belongs to other parameters (dtypes are never converted silently); {fix}"
+    )
+
+
+def _check_saved_slot(opt: Optimizer, attr: str, key: Any, arr: Array) -> None:
+    """Check one saved slot array before :meth:`Optimizer.load_state_dict` sets anything: a
+    floating-point array and, with the parameters known (PyTorch style), a parameter index
+    as its key and that parameter's shape and dtype."""
+    name = type(opt).__name__
+    what = f"{name}.{attr}[{key!r}] in the saved state"
+    fix = (
+        f"load the state saved with these parameters, or start from a fresh {name}"
+    )
+    if arr.dtype.kind != "f":
+        raise DTypeError(
+            f"{what} has dtype {arr.dtype}; optimizer state is floating point, as the "
+            "parameters are"
+        )
+    if opt.params is None:
+        return  # book style: _slot checks it against the arrays it is used with
+    n = len(opt.params)
+    if isinstance(key, bool) or not isinstance(key, int) or not 0 <= key < n:
+        raise InvalidArgumentError(
+            f"{name}.{attr}: the saved state has the key {key!r}, which is not the index of "
+            f"one of this optimizer's {n} parameters (0 to {n - 1}); was it saved by a "
+            "book-style optimizer, or for another model?"
+        )
+    p = opt.params[key].data
+    if arr.shape != p.shape or arr.dtype != p.dtype:
+        raise _slot_mismatch(opt, what, arr, p, fix)
 
 
 class Optimizer:
@@ -230,11 +278,19 @@ class Optimizer:
     def _update_array(self, key: Hashable, p: Array, g: Array) -> None:
         raise NotImplementedError
 
-    @staticmethod
-    def _slot(store: dict[Hashable, Array], key: Hashable, p: Array) -> Array:
+    def _slot(self, store: dict[Hashable, Array], key: Hashable, p: Array) -> Array:
+        """The state array of ``store`` for ``key``, created as zeros like ``p`` the first
+        time; one of another shape or dtype (loaded from a checkpoint of another run, or
+        a model rebuilt with other sizes) raises ShapeError / DTypeError."""
         s = store.get(key)
-        if s is None or s.shape != p.shape:
+        if s is None:
             s = store[key] = np.zeros_like(p)
+        elif s.shape != p.shape or s.dtype != p.dtype:
+            name = type(self).__name__
+            raise _slot_mismatch(
+                self, f"{name}.{_slot_name(self, store)}[{key!r}]", s, p,
+                f"load the optimizer state saved with these parameters, or use a fresh {name}",
+            )
         return s
 
     # --- state (checkpoints) ----------------------------------------------------------------
@@ -282,9 +338,20 @@ class Optimizer:
         """Restore a :meth:`state_dict` snapshot (of the same class). Everything is checked
         before anything is set.
 
+        Every slot array must be floating point. With parameters (PyTorch style), each
+        slot key must be the index of a parameter and its array have that parameter's shape
+        and dtype. Book style, the arrays are checked against the parameters they are used
+        with at the next :meth:`update`, which raises ShapeError / DTypeError for one that
+        does not fit (rather than restarting it from zeros).
+
         Raises:
             ValueError: another optimizer class, or not the same attributes or types.
             KeyError: ``state`` lacks ``"scalars"`` or ``"slots"``.
+            DTypeError: a slot array is not floating point, or (PyTorch style) its dtype is
+                not its parameter's.
+            ShapeError: (PyTorch style) a slot array's shape is not its parameter's.
+            InvalidArgumentError: (a ``ValueError``; PyTorch style) a slot key is not the
+                index of one of the parameters.
         """
         name = type(self).__name__
         if state.get("type") != name:
@@ -311,6 +378,9 @@ class Optimizer:
                 and all(isinstance(a, np.ndarray) for a in value.values())
             ):
                 raise ValueError(f"{name}.{attr}: the saved slot is not a dict of arrays")
+        for attr, value in slots.items():
+            for key, arr in (value or {}).items():
+                _check_saved_slot(self, attr, key, arr)
         for attr, value in scalars.items():
             setattr(self, attr, value)
         for attr, value in slots.items():

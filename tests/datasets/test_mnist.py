@@ -7,12 +7,15 @@ real MNIST from $TINYGRAD_FISH_DATA.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import os
 import struct
 import threading
-from collections.abc import Iterator, Mapping
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -21,16 +24,19 @@ import numpy as np
 import pytest
 from support import mnist_root
 
+import tinygrad_fish.datasets.mnist as mnist_module
 from tinygrad_fish.datasets import (
+    DEFAULT_DEADLINE,
     MIRRORS,
     MNIST_FILES,
     MNIST_SHA256,
+    MNIST_SIZES,
     default_data_dir,
     download_mnist,
     load_mnist,
     read_idx,
 )
-from tinygrad_fish.errors import DatasetError
+from tinygrad_fish.errors import DatasetError, InvalidArgumentError
 
 REPO = Path(__file__).resolve().parents[2]
 N_TRAIN, N_TEST = 7, 5
@@ -89,12 +95,18 @@ def data_dir(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
 # --------------------------------------------------------------------------- local HTTP server
 
 
+Responder = Callable[[BaseHTTPRequestHandler, threading.Event], None]
+
+
 class Server:
-    """A ThreadingHTTPServer on 127.0.0.1 serving ``routes``; ``stall`` paths hang."""
+    """A ThreadingHTTPServer on 127.0.0.1 serving ``routes``; ``stall`` paths hang;
+    ``special`` paths are answered by their function (given the handler and the event set
+    when the server closes)."""
 
     def __init__(self) -> None:
         self.routes: dict[str, bytes] = {}
         self.stall: set[str] = set()
+        self.special: dict[str, Responder] = {}
         self.requests: list[str] = []
         self.release = threading.Event()
         state = self
@@ -102,6 +114,10 @@ class Server:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 state.requests.append(self.path)
+                if self.path in state.special:
+                    with contextlib.suppress(OSError):  # the client hung up, as it should
+                        state.special[self.path](self, state.release)
+                    return
                 if self.path in state.stall:
                     state.release.wait(10)
                 body = state.routes.get(self.path)
@@ -488,3 +504,257 @@ def test_real_mnist() -> None:
     assert t_hot.shape == (10000, 10) and t_hot.dtype == np.float32
     np.testing.assert_array_equal(t_hot.argmax(axis=1), t_test)
     np.testing.assert_array_equal(x_img.reshape(10000, 784).astype(np.float32) / 255, x_test)
+
+
+# --------------------------------------------------------------------------- bounded downloads
+
+
+def endless(handler: BaseHTTPRequestHandler, closed: threading.Event) -> None:
+    """200 and zeros without end (no Content-Length), until the client hangs up."""
+    handler.send_response(200)
+    handler.end_headers()
+    chunk = b"\x1f\x8b" + bytes(1 << 16)
+    for _ in range(4000):  # 256 MB at most, should the client never stop
+        if closed.is_set():
+            return
+        handler.wfile.write(chunk)
+
+
+def announces_a_terabyte(handler: BaseHTTPRequestHandler, closed: threading.Event) -> None:
+    handler.send_response(200)
+    handler.send_header("Content-Length", str(10**12))
+    handler.end_headers()
+    handler.wfile.write(bytes(1 << 16))
+    closed.wait(10)
+
+
+def drip_body(handler: BaseHTTPRequestHandler, closed: threading.Event) -> None:
+    """Headers at once, then one byte every 50 ms: no read ever stalls for long."""
+    handler.send_response(200)
+    handler.send_header("Content-Length", "100000")
+    handler.end_headers()
+    while not closed.wait(0.05):
+        handler.wfile.write(b"\x1f")
+
+
+def drip_headers(handler: BaseHTTPRequestHandler, closed: threading.Event) -> None:
+    """The status line, then a header line that never ends, one byte every 50 ms."""
+    handler.wfile.write(b"HTTP/1.0 200 OK\r\nX-Slow: ")
+    while not closed.wait(0.05):
+        handler.wfile.write(b"z")
+
+
+LABEL_CAP = MNIST_SIZES[TEST_LBL] + MNIST_SIZES[TEST_LBL] // 8 + 65536
+
+
+@pytest.mark.parametrize(
+    ("respond", "message"),
+    [
+        (endless, f"sent more than {LABEL_CAP} bytes, more than any copy of {TEST_LBL}.gz "
+                  "can take; gave up"),
+        (announces_a_terabyte, f"announces {10**12} bytes, more than any copy of "
+                               f"{TEST_LBL}.gz can take ({LABEL_CAP}); not downloaded"),
+    ],
+    ids=["endless", "huge-length"],
+)
+def test_an_endless_body_is_cut_at_the_cap_then_the_next_mirror_is_tried(
+    server: Server, tmp_path: Path, respond: Responder, message: str
+) -> None:
+    bad = server.serve("bad", {n: d for n, d in FILES.items() if n != TEST_LBL})
+    server.special[f"/bad/{TEST_LBL}.gz"] = respond
+    good = server.serve("good", FILES)
+    with pytest.raises(DatasetError) as info:
+        download_mnist(tmp_path, mirrors=[bad], checksums=CHECKSUMS, progress=False)
+    msg = str(info.value)
+    assert f"could not download {TEST_LBL} into {tmp_path}; every mirror failed" in msg
+    assert f"{bad}{TEST_LBL}.gz: {message}" in msg
+    assert listing(tmp_path) == sorted(n + ".gz" for n in NAMES if n != TEST_LBL)
+    server.requests.clear()
+    download_mnist(tmp_path, mirrors=[bad, good], checksums=CHECKSUMS, progress=False)
+    assert server.requests == [f"/bad/{TEST_LBL}.gz", f"/good/{TEST_LBL}.gz"]
+    assert listing(tmp_path) == sorted(n + ".gz" for n in NAMES)
+
+
+@pytest.mark.parametrize("respond", [drip_body, drip_headers], ids=["body", "headers"])
+def test_a_slow_drip_is_given_up_at_the_deadline(
+    server: Server, tmp_path: Path, respond: Responder
+) -> None:
+    server.special[f"/drip/{TRAIN_IMG}.gz"] = respond
+    drip = server.mirror("drip")
+    start = time.monotonic()
+    with pytest.raises(DatasetError) as info:
+        download_mnist(tmp_path, mirrors=[drip], checksums=CHECKSUMS, timeout=0.5,
+                       deadline=1.0, progress=False)
+    elapsed = time.monotonic() - start
+    assert 0.9 < elapsed < 3.0, elapsed
+    msg = str(info.value)
+    assert f"could not download {TRAIN_IMG} into {tmp_path}" in msg
+    assert (f"{drip}{TRAIN_IMG}.gz: gave up after the deadline of 1 s for one file from one "
+            "mirror (pass deadline= to allow more)") in msg
+    assert listing(tmp_path) == []
+
+
+@pytest.fixture(scope="module")
+def bomb() -> bytes:
+    """20 MB of zeros in a 20 KB gzip file."""
+    return gzip.compress(bytes(20_000_000), compresslevel=9)
+
+
+def test_a_gzip_bomb_fails_fast_and_the_next_mirror_succeeds(
+    server: Server, tmp_path: Path, bomb: bytes
+) -> None:
+    assert len(bomb) < 50_000
+    server.routes[f"/bomb/{TEST_LBL}.gz"] = bomb
+    bad = server.serve("bomb", {n: d for n, d in FILES.items() if n != TEST_LBL})
+    good = server.serve("good", FILES)
+    tracemalloc.start()
+    try:
+        with pytest.raises(DatasetError) as info:
+            download_mnist(tmp_path, mirrors=[bad], checksums=CHECKSUMS, progress=False)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 3_000_000, peak  # never inflated to its 20 MB
+    msg = str(info.value)
+    assert (f"{bad}{TEST_LBL}.gz: inflates to more than the {MNIST_SIZES[TEST_LBL]} bytes the "
+            "file has (a gzip bomb or another file); stopped there") in msg
+    server.requests.clear()
+    _, (_, t_test) = load_mnist(root=tmp_path, mirrors=[bad, good], checksums=CHECKSUMS,
+                                progress=False)
+    assert server.requests == [f"/bomb/{TEST_LBL}.gz", f"/good/{TEST_LBL}.gz"]
+    np.testing.assert_array_equal(t_test, [7, 0, 4, 4, 8])
+    assert listing(tmp_path) == sorted(n + ".gz" for n in NAMES)
+
+
+def test_own_sizes_cap_inflation_exactly(server: Server, tmp_path: Path) -> None:
+    sizes = {n: len(d) for n, d in FILES.items()}
+    big = {**FILES, TRAIN_LBL: FILES[TRAIN_LBL] + b"\0"}  # one byte over
+    mirror = server.serve("m", big)
+    raw = server.serve("raw", big, gz=False)
+    with pytest.raises(DatasetError) as info:
+        download_mnist(tmp_path, mirrors=[mirror, raw], checksums=NO_CHECKSUMS, sizes=sizes,
+                       progress=False)
+    msg = str(info.value)
+    assert f"inflates to more than the {sizes[TRAIN_LBL]} bytes the file has" in msg
+    assert f"{raw}{TRAIN_LBL}.gz: {sizes[TRAIN_LBL] + 1} bytes, more than the " in msg
+    mirror = server.serve("exact", FILES)
+    download_mnist(tmp_path, mirrors=[mirror], checksums=CHECKSUMS, sizes=sizes, progress=False)
+    assert listing(tmp_path) == sorted(n + ".gz" for n in NAMES)
+
+
+def test_a_cached_bomb_is_refused_and_refetched(
+    server: Server, tmp_path: Path, bomb: bytes
+) -> None:
+    write_files(tmp_path, FILES, gz=True)
+    (tmp_path / (TEST_LBL + ".gz")).write_bytes(bomb)
+    with pytest.raises(DatasetError) as info:
+        load_mnist(root=tmp_path, download=False, checksums=CHECKSUMS)
+    assert (f"{tmp_path / (TEST_LBL + '.gz')} is unreadable or corrupted: "
+            f"{tmp_path / (TEST_LBL + '.gz')}: inflates to more than the 10008 bytes") in str(
+        info.value)
+    mirror = server.serve("m1", FILES)
+    load_mnist(root=tmp_path, mirrors=[mirror], checksums=CHECKSUMS, progress=False)
+    assert server.requests == [f"/m1/{TEST_LBL}.gz"]
+
+
+def test_any_failure_of_a_mirror_becomes_a_dataset_error(
+    server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = mnist_module._inflate
+    calls: list[str] = []
+
+    def out_of_memory_once(raw: bytes, source: str, limit: int) -> bytes:
+        calls.append(source)
+        if len(calls) == 1:
+            raise MemoryError("inflating")
+        return real(raw, source, limit)
+
+    monkeypatch.setattr(mnist_module, "_inflate", out_of_memory_once)
+    first, second = server.serve("first", FILES), server.serve("second", FILES)
+    with pytest.raises(DatasetError) as info:
+        download_mnist(tmp_path, mirrors=[first], checksums=CHECKSUMS, progress=False)
+    assert f"{first}{TRAIN_IMG}.gz: MemoryError: inflating" in str(info.value)
+    download_mnist(tmp_path, mirrors=[first, second], checksums=CHECKSUMS, progress=False)
+    assert listing(tmp_path) == sorted(n + ".gz" for n in NAMES)
+
+
+@pytest.mark.parametrize("entry", [TRAIN_IMG + ".gz", TRAIN_IMG])
+@pytest.mark.parametrize("download", [True, False])
+def test_a_directory_where_a_file_belongs_is_refused_not_removed(
+    server: Server, tmp_path: Path, entry: str, download: bool
+) -> None:
+    write_files(tmp_path, {n: d for n, d in FILES.items() if n != TRAIN_IMG}, gz=True)
+    (tmp_path / entry).mkdir()
+    (tmp_path / entry / "mine.txt").write_text("keep me")
+    mirror = server.serve("m1", FILES)
+    with pytest.raises(DatasetError) as info:
+        load_mnist(root=tmp_path, download=download, mirrors=[mirror], checksums=CHECKSUMS,
+                   progress=False)
+    assert str(info.value) == (
+        f"{tmp_path / entry} is a directory, not an MNIST file: remove it (it is not removed "
+        f"for you) or pass another root=, so that {entry} can be stored there"
+    )
+    assert (tmp_path / entry / "mine.txt").read_text() == "keep me"
+    assert server.requests == []
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX only")
+def test_a_fifo_where_a_file_belongs_is_refused_without_blocking(tmp_path: Path) -> None:
+    write_files(tmp_path, {n: d for n, d in FILES.items() if n != TEST_IMG}, gz=True)
+    os.mkfifo(tmp_path / (TEST_IMG + ".gz"))
+    with pytest.raises(DatasetError, match=r"\.gz is not a regular file, not an MNIST file"):
+        load_mnist(root=tmp_path, download=False, checksums=CHECKSUMS)
+
+
+def test_a_directory_where_the_download_goes_is_refused(
+    server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should a directory appear while the file downloads, it is refused, not raw
+    IsADirectoryError."""
+    mirror = server.serve("m1", FILES)
+    real = mnist_module._fetch_to
+
+    def fetch_then_block(url: str, out: Any, **kwargs: Any) -> None:
+        real(url, out, **kwargs)
+        (tmp_path / (TRAIN_IMG + ".gz")).mkdir(exist_ok=True)
+
+    monkeypatch.setattr(mnist_module, "_fetch_to", fetch_then_block)
+    with pytest.raises(DatasetError, match=r"is a directory, not an MNIST file: remove it"):
+        download_mnist(tmp_path, mirrors=[mirror], checksums=CHECKSUMS, progress=False)
+    assert listing(tmp_path) == [TRAIN_IMG + ".gz"]  # the directory, and no temp file
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"deadline": 0}, InvalidArgumentError, "deadline must be > 0 seconds, got 0"),
+        ({"deadline": float("nan")}, InvalidArgumentError, "deadline must be > 0 seconds"),
+        ({"deadline": "60"}, TypeError, "deadline must be a number of seconds, got '60'"),
+        ({"sizes": {n: MNIST_SIZES[n] for n in NAMES if n != TEST_LBL}}, ValueError,
+         "sizes has no entry for 't10k-labels-idx1-ubyte'"),
+        ({"sizes": dict.fromkeys(NAMES, -1)}, InvalidArgumentError,
+         r"sizes\['train-images-idx3-ubyte'\] must be the file's size in bytes"),
+    ],
+    ids=["zero", "nan", "str", "missing-size", "negative-size"],
+)
+def test_bad_deadline_and_sizes(
+    data_dir: Path, kwargs: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        load_mnist(root=data_dir, download=False, checksums=CHECKSUMS, **kwargs)
+
+
+def test_default_deadline_and_sizes() -> None:
+    assert DEFAULT_DEADLINE == 600.0
+    assert MNIST_SIZES == {
+        TRAIN_IMG: 47040016, TRAIN_LBL: 60008, TEST_IMG: 7840016, TEST_LBL: 10008,
+    }
+
+
+@pytest.mark.slow
+def test_sizes_are_those_of_the_real_files() -> None:
+    root = mnist_root()
+    for name, size in MNIST_SIZES.items():
+        data = gzip.decompress((root / (name + ".gz")).read_bytes())
+        assert len(data) == size, name
+        assert len((root / (name + ".gz")).read_bytes()) < size + size // 8 + 65536

@@ -5,10 +5,12 @@
 """
 
 from tinygrad_fish.datasets.mnist import (
+    DEFAULT_DEADLINE,
     DEFAULT_TIMEOUT,
     MIRRORS,
     MNIST_FILES,
     MNIST_SHA256,
+    MNIST_SIZES,
     default_data_dir,
     download_mnist,
     load_mnist,
@@ -16,10 +18,12 @@ from tinygrad_fish.datasets.mnist import (
 )
 
 __all__ = [
+    "DEFAULT_DEADLINE",
     "DEFAULT_TIMEOUT",
     "MIRRORS",
     "MNIST_FILES",
     "MNIST_SHA256",
+    "MNIST_SIZES",
     "default_data_dir",
     "download_mnist",
     "load_mnist",

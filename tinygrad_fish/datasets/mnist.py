@@ -11,6 +11,12 @@ bytes, and every IDX header is validated, so a truncated download or a wrong fil
 :class:`~tinygrad_fish.errors.DatasetError` naming the file and the problem rather than a
 strange array. Nothing is ever pickled or unpickled, and no second cache is written: parsing
 the gzip files takes about a third of a second.
+
+Downloads are bounded: a file may not inflate to more than its known size
+(:data:`MNIST_SIZES`), a mirror may not send more than any gzip of it can take, and one mirror
+has :data:`DEFAULT_DEADLINE` seconds in all for one file (``deadline=``), however slowly it
+drips. Whatever goes wrong with one mirror moves on to the next one, and ends, if every
+mirror fails, in one :class:`~tinygrad_fish.errors.DatasetError` listing what each did.
 """
 
 from __future__ import annotations
@@ -20,26 +26,32 @@ import hashlib
 import http.client
 import math
 import os
+import socket
 import struct
 import sys
 import tempfile
+import threading
+import time
 import urllib.request
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from numbers import Real
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 import numpy.typing as npt
 
-from tinygrad_fish.errors import DatasetError
+from tinygrad_fish.errors import DatasetError, InvalidArgumentError
 
 __all__ = [
+    "DEFAULT_DEADLINE",
     "DEFAULT_TIMEOUT",
     "MIRRORS",
     "MNIST_FILES",
     "MNIST_SHA256",
+    "MNIST_SIZES",
     "default_data_dir",
     "download_mnist",
     "load_mnist",
@@ -69,8 +81,24 @@ MNIST_SHA256: Mapping[str, str] = {
     "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 }
 
+#: The size in bytes of each file, decompressed. No file may inflate to more than this (a
+#: smaller one then fails its checksum), and no mirror may send more than
+#: ``size + size // 8 + 65536`` bytes for it: more than any gzip of it takes, even one that
+#: stores it uncompressed, and enough for a mirror that serves it raw.
+MNIST_SIZES: Mapping[str, int] = {
+    "train-images-idx3-ubyte": 47040016,
+    "train-labels-idx1-ubyte": 60008,
+    "t10k-images-idx3-ubyte": 7840016,
+    "t10k-labels-idx1-ubyte": 10008,
+}
+
 #: Seconds a connection or a read may stall before a mirror is given up.
 DEFAULT_TIMEOUT = 30.0
+
+#: Seconds one mirror has for one file, all told (connecting, the headers and the whole
+#: body), however it trickles: 10 minutes, enough for the 9.9 MB training images at
+#: 16 KB/s.
+DEFAULT_DEADLINE = 600.0
 
 _ENV_VAR = "TINYGRAD_FISH_DATA"
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -124,6 +152,48 @@ def _decompress(raw: bytes, source: str) -> bytes:
     try:
         return gzip.decompress(raw)
     except (OSError, EOFError, zlib.error) as e:
+        raise DatasetError(f"{source}: not a valid gzip file ({e})") from e
+
+
+def _inflate(raw: bytes, source: str, limit: int) -> bytes:
+    """The IDX bytes of a file's contents, as :func:`_decompress`, but never more than
+    ``limit`` bytes: inflated incrementally, it stops (and fails) at the first byte over, so
+    a gzip bomb costs ``limit`` bytes of memory, not what it would inflate to."""
+    if not raw.startswith(_GZIP_MAGIC):
+        if len(raw) > limit:
+            raise DatasetError(
+                f"{source}: {len(raw)} bytes, more than the {limit} bytes the file has"
+            )
+        return raw
+    out = bytearray()
+    data = raw
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip: header, CRC-32 and size checked
+    try:
+        while True:
+            chunk = d.decompress(data, limit + 1 - len(out))
+            out += chunk
+            if len(out) > limit:
+                raise DatasetError(
+                    f"{source}: inflates to more than the {limit} bytes the file has "
+                    "(a gzip bomb or another file); stopped there"
+                )
+            data = d.unconsumed_tail
+            if d.eof:
+                data = d.unused_data
+                if not data:
+                    return bytes(out)
+                if not data.startswith(_GZIP_MAGIC):
+                    raise DatasetError(
+                        f"{source}: not a valid gzip file ({len(data)} bytes of garbage after "
+                        "the compressed data)"
+                    )
+                d = zlib.decompressobj(16 + zlib.MAX_WBITS)  # another gzip member follows
+            elif not data and not chunk:
+                raise DatasetError(
+                    f"{source}: not a valid gzip file (truncated: the compressed data end "
+                    "before the end of the stream)"
+                )
+    except zlib.error as e:
         raise DatasetError(f"{source}: not a valid gzip file ({e})") from e
 
 
@@ -200,6 +270,34 @@ def _expected_sha(checksums: Mapping[str, str | None], name: str) -> str | None:
         raise ValueError(f"checksums has no entry for {name!r} (use None to skip)") from None
 
 
+def _expected_size(sizes: Mapping[str, int], name: str) -> int:
+    try:
+        size = sizes[name]
+    except KeyError:
+        raise ValueError(f"sizes has no entry for {name!r} (its size decompressed)") from None
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise InvalidArgumentError(
+            f"sizes[{name!r}] must be the file's size in bytes (an int >= 0), got {size!r}"
+        )
+    return size
+
+
+def _download_cap(size: int) -> int:
+    """The most bytes a mirror may send for a file of ``size`` bytes decompressed: more than
+    any gzip of it needs (deflate stores incompressible data with 5 bytes per 64 KiB; even
+    fixed Huffman codes add at most 1/8), and room for a mirror that serves it raw."""
+    return size + size // 8 + 65536
+
+
+def _check_deadline(deadline: Any) -> float:
+    if isinstance(deadline, bool) or not isinstance(deadline, Real):
+        raise TypeError(f"deadline must be a number of seconds, got {deadline!r}")
+    value = float(deadline)
+    if not value > 0:  # also refuses NaN; math.inf means no deadline
+        raise InvalidArgumentError(f"deadline must be > 0 seconds, got {deadline!r}")
+    return value
+
+
 @contextmanager
 def _progress(total: int | None, desc: str, progress: bool | None) -> Iterator[Any]:
     from tqdm.auto import tqdm  # type: ignore[import-untyped,unused-ignore]
@@ -215,19 +313,134 @@ def _progress(total: int | None, desc: str, progress: bool | None) -> Iterator[A
         bar.close()
 
 
-def _fetch_to(url: str, out: IO[bytes], timeout: float, desc: str, progress: bool | None) -> None:
-    """Stream ``url`` into ``out``. Raises OSError / HTTPException / ValueError on failure."""
-    with urllib.request.urlopen(url, timeout=timeout) as resp:
-        length = resp.headers.get("Content-Length")
-        total = int(length) if length and length.isdigit() else None
-        with _progress(total, desc, progress) as bar:
-            got = 0
-            while chunk := resp.read(_CHUNK):
-                out.write(chunk)
-                got += len(chunk)
-                bar.update(len(chunk))
-        if total is not None and got != total:
-            raise http.client.IncompleteRead(b"", total - got)
+class _Watchdog:
+    """Enforces one download's deadline: when it passes, the download's sockets are shut
+    down, which wakes any read blocked on them (the per-read ``timeout`` alone lets a mirror
+    that sends one byte at a time go on for ever)."""
+
+    def __init__(self, seconds: float) -> None:
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self.expired = False
+        self._timer: threading.Timer | None = None
+        if math.isfinite(seconds):
+            self._timer = threading.Timer(seconds, self._expire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def register(self, sock: socket.socket) -> None:
+        # A duplicate descriptor of the same connection: shutting it down ends the
+        # connection even after ssl has wrapped (and detached) the original socket object.
+        dup = sock.dup()
+        with self._lock:
+            self._sockets.append(dup)
+            if self.expired:
+                self._shutdown(dup)
+
+    @staticmethod
+    def _shutdown(sock: socket.socket) -> None:
+        with suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                self._shutdown(sock)
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        with self._lock:
+            for sock in self._sockets:
+                sock.close()
+            self._sockets.clear()
+
+    def connection_class(self, http_class: Any) -> Callable[..., http.client.HTTPConnection]:
+        """``http_class`` (HTTPConnection or HTTPSConnection) with its sockets watched."""
+
+        def make(*args: Any, **kwargs: Any) -> http.client.HTTPConnection:
+            conn: http.client.HTTPConnection = http_class(*args, **kwargs)
+            create = getattr(conn, "_create_connection", None)
+            if create is not None:  # CPython: every socket the connection opens
+                def create_watched(*a: Any, **kw: Any) -> socket.socket:
+                    sock: socket.socket = create(*a, **kw)
+                    self.register(sock)
+                    return sock
+
+                conn._create_connection = create_watched  # type: ignore[attr-defined]
+            return conn
+
+        return make
+
+
+def _opener(watchdog: _Watchdog) -> urllib.request.OpenerDirector:
+    """urllib's default opener, with the sockets of its HTTP(S) connections watched."""
+
+    class WatchedHTTP(urllib.request.HTTPHandler):
+        def do_open(self, http_class: Any, req: Any, **kw: Any) -> http.client.HTTPResponse:
+            return super().do_open(watchdog.connection_class(http_class), req, **kw)
+
+    class WatchedHTTPS(urllib.request.HTTPSHandler):
+        def do_open(self, http_class: Any, req: Any, **kw: Any) -> http.client.HTTPResponse:
+            return super().do_open(watchdog.connection_class(http_class), req, **kw)
+
+    return urllib.request.build_opener(WatchedHTTP(), WatchedHTTPS())
+
+
+def _fetch_to(
+    url: str,
+    out: IO[bytes],
+    *,
+    timeout: float,
+    deadline: float,
+    cap: int,
+    desc: str,
+    progress: bool | None,
+) -> None:
+    """Stream ``url`` into ``out``: at most ``cap`` bytes, within ``deadline`` seconds in
+    all. Raises DatasetError for those two, else OSError / HTTPException / ValueError."""
+    too_late = DatasetError(
+        f"gave up after the deadline of {deadline:g} s for one file from one mirror "
+        "(pass deadline= to allow more)"
+    )
+    too_much = DatasetError(
+        f"sent more than {cap} bytes, more than any copy of {desc} can take; gave up"
+    )
+    end = time.monotonic() + deadline
+    watchdog = _Watchdog(deadline)
+    try:
+        with _opener(watchdog).open(url, timeout=min(timeout, deadline)) as resp:
+            length = resp.headers.get("Content-Length")
+            total = int(length) if length and length.isdigit() else None
+            if total is not None and total > cap:
+                raise DatasetError(
+                    f"announces {total} bytes, more than any copy of {desc} can take "
+                    f"({cap}); not downloaded"
+                )
+            read = getattr(resp, "read1", resp.read)  # read1: whatever has arrived
+            with _progress(total, desc, progress) as bar:
+                got = 0
+                while chunk := read(_CHUNK):
+                    got += len(chunk)
+                    if got > cap:
+                        raise too_much
+                    if time.monotonic() > end:
+                        raise too_late
+                    out.write(chunk)
+                    bar.update(len(chunk))
+            if watchdog.expired:
+                raise too_late
+            if total is not None and got != total:
+                raise http.client.IncompleteRead(b"", total - got)
+    except DatasetError:
+        raise
+    except (OSError, http.client.HTTPException) as e:
+        if watchdog.expired:  # the shutdown made the read fail
+            raise too_late from e
+        raise
+    finally:
+        watchdog.close()
 
 
 def _mkdir(root: Path) -> None:
@@ -240,19 +453,31 @@ def _mkdir(root: Path) -> None:
         ) from e
 
 
+def _in_the_way(path: Path) -> DatasetError:
+    what = "a directory" if path.is_dir() else "not a regular file"
+    return DatasetError(
+        f"{path} is {what}, not an MNIST file: remove it (it is not removed for you) or "
+        f"pass another root=, so that {path.name} can be stored there"
+    )
+
+
 def _download_one(
     root: Path,
     name: str,
     *,
     mirrors: Sequence[str],
     expected_sha: str | None,
+    size: int,
     timeout: float,
+    deadline: float,
     progress: bool | None,
 ) -> tuple[Path, bytes]:
     """Fetch ``name`` from the first good mirror into ``root``; return its path and IDX bytes.
 
     Each attempt streams into a temp file in ``root`` that is removed unless it passes the
-    checksum, in which case it is atomically renamed into place.
+    checksum, in which case it is atomically renamed into place. Whatever fails with one
+    mirror (an HTTP or network error, the size caps, the deadline, bad gzip, a checksum
+    mismatch, even a MemoryError) is noted and the next mirror is tried.
     """
     _mkdir(root)
     failures: list[str] = []
@@ -267,17 +492,17 @@ def _download_one(
             ) from e
         tmp = Path(tmp_name)
         try:
-            with os.fdopen(fd, "wb") as out:
-                try:
-                    _fetch_to(url, out, timeout, name, progress)
-                except (OSError, http.client.HTTPException, ValueError) as e:
-                    failures.append(f"{url}: {type(e).__name__}: {e}")
-                    continue
-            raw = tmp.read_bytes()
             try:
-                data = _decompress(raw, url)
+                with os.fdopen(fd, "wb") as out:
+                    _fetch_to(url, out, timeout=timeout, deadline=deadline,
+                              cap=_download_cap(size), desc=name + ".gz", progress=progress)
+                raw = tmp.read_bytes()
+                data = _inflate(raw, url, size)
             except DatasetError as e:
-                failures.append(str(e))
+                failures.append(str(e) if str(e).startswith(url) else f"{url}: {e}")
+                continue
+            except Exception as e:  # one mirror's failure, whatever it is (MemoryError too)
+                failures.append(f"{url}: {type(e).__name__}: {e}")
                 continue
             if expected_sha is not None and (got := _sha256(data)) != expected_sha:
                 failures.append(
@@ -285,7 +510,15 @@ def _download_one(
                 )
                 continue
             dest = root / (name + ".gz" if raw.startswith(_GZIP_MAGIC) else name)
-            os.replace(tmp, dest)
+            if os.path.lexists(dest) and not dest.is_file():
+                raise _in_the_way(dest)
+            try:
+                os.replace(tmp, dest)
+            except OSError as e:
+                raise DatasetError(
+                    f"cannot store the downloaded {name} as {dest}: {e}; pass root= or set "
+                    f"${_ENV_VAR} to a writable directory"
+                ) from e
             return dest, data
         finally:
             tmp.unlink(missing_ok=True)
@@ -300,30 +533,38 @@ def _get_file(
     download: bool,
     mirrors: Sequence[str],
     checksums: Mapping[str, str | None],
+    sizes: Mapping[str, int],
     timeout: float,
+    deadline: float,
     progress: bool | None,
     force: bool = False,
 ) -> tuple[Path, bytes]:
     """Path and verified IDX bytes of ``name`` in ``root``, downloading it if need be."""
     expected_sha = _expected_sha(checksums, name)
-    found = None if force else next(
-        (p for p in (root / name, root / (name + ".gz")) if p.is_file()), None
-    )
+    size = _expected_size(sizes, name)
+    candidates = (root / name, root / (name + ".gz"))
+    found = None if force else next((p for p in candidates if p.is_file()), None)
     problem = f"{name} (or {name}.gz) not found in {root}"
     if found is not None:
         try:
-            data = _decompress(found.read_bytes(), str(found))
-        except OSError as e:  # includes DatasetError for bad gzip
+            on_disk = found.stat().st_size
+            if on_disk > _download_cap(size):
+                raise DatasetError(f"{on_disk} bytes, more than any copy of it can take")
+            data = _inflate(found.read_bytes(), str(found), size)
+        except OSError as e:  # includes DatasetError for bad gzip or a wrong size
             problem = f"{found} is unreadable or corrupted: {e}"
         else:
             if expected_sha is None or (got := _sha256(data)) == expected_sha:
                 return found, data
             problem = f"{found} is corrupted: sha256 {got}, expected {expected_sha}"
+    for p in candidates:  # a directory (or FIFO...) where the file belongs: never removed
+        if p.exists() and not p.is_file():
+            raise _in_the_way(p)
     if not download:
         raise DatasetError(f"{problem}; call with download=True to fetch it")
     dest, data = _download_one(
-        root, name, mirrors=mirrors, expected_sha=expected_sha, timeout=timeout,
-        progress=progress,
+        root, name, mirrors=mirrors, expected_sha=expected_sha, size=size, timeout=timeout,
+        deadline=deadline, progress=progress,
     )
     if found is not None and found != dest:
         found.unlink(missing_ok=True)  # a corrupted raw file would shadow the new .gz
@@ -338,15 +579,20 @@ def download_mnist(
     timeout: float = DEFAULT_TIMEOUT,
     progress: bool | None = None,
     force: bool = False,
+    deadline: float = DEFAULT_DEADLINE,
+    sizes: Mapping[str, int] = MNIST_SIZES,
 ) -> dict[str, Path]:
     """Make sure the four MNIST files are in ``root`` and intact; fetch those that are not.
 
     Files already present (``<name>`` or ``<name>.gz``) are verified against ``checksums``
     (SHA-256 of the decompressed bytes) and re-fetched if they do not match. Each missing
     file is downloaded as ``<mirror>/<name>.gz`` from ``mirrors`` in turn: an HTTP error, a
-    stall longer than ``timeout`` seconds, bad gzip or a checksum mismatch moves on to the
-    next mirror. Downloads stream into a temp file in ``root`` that is renamed into place only
-    once verified, so a failed download leaves nothing behind.
+    stall longer than ``timeout`` seconds, a download taking longer than ``deadline``
+    seconds, a body larger than any copy of the file can be, a file that inflates to more
+    than its size in ``sizes`` (a gzip bomb: inflated incrementally, it fails at the first
+    byte over), bad gzip or a checksum mismatch moves on to the next mirror. Downloads
+    stream into a temp file in ``root`` that is renamed into place only once verified, so a
+    failed download leaves nothing behind.
 
     Args:
         root: the data directory; ``None`` means :func:`default_data_dir`. Created if needed.
@@ -355,20 +601,33 @@ def download_mnist(
         timeout: seconds a connection or read may stall before that mirror is given up.
         progress: show a tqdm progress bar; ``None`` shows it only when stderr is a terminal.
         force: download even files that are present and intact.
+        deadline: seconds one mirror has for one file, all told (connecting, headers and
+            body), however slowly it sends; ``math.inf`` for none. Default
+            :data:`DEFAULT_DEADLINE` (600).
+        sizes: file name -> its size in bytes decompressed (default :data:`MNIST_SIZES`);
+            a file may not inflate to more, and a mirror may not send more than
+            ``size + size // 8 + 65536`` bytes for it. Give your own with your own
+            ``checksums`` for other data under the same names.
 
     Returns:
         File name (e.g. ``"train-images-idx3-ubyte"``) -> path of the verified file.
 
     Raises:
-        DatasetError: the directory cannot be created or written, or every mirror failed
-            for some file (the message lists each mirror and why).
-        ValueError: ``checksums`` has no entry for one of the files.
+        DatasetError: the directory cannot be created or written, a directory (or another
+            non-regular file) is where a file belongs (remove it: it is never removed for
+            you), or every mirror failed for some file (the message lists each mirror and
+            why).
+        ValueError: ``checksums`` or ``sizes`` has no entry for one of the files.
+        InvalidArgumentError: (a ``ValueError``) ``deadline`` is not > 0, or a size is not
+            an int >= 0.
+        TypeError: ``deadline`` is not a number.
     """
     base = _resolve_root(root)
+    limit = _check_deadline(deadline)
     return {
         name: _get_file(
-            base, name, download=True, mirrors=mirrors, checksums=checksums,
-            timeout=timeout, progress=progress, force=force,
+            base, name, download=True, mirrors=mirrors, checksums=checksums, sizes=sizes,
+            timeout=timeout, deadline=limit, progress=progress, force=force,
         )[0]
         for name in MNIST_FILES.values()
     }
@@ -394,6 +653,8 @@ def load_mnist(
     checksums: Mapping[str, str | None] = MNIST_SHA256,
     timeout: float = DEFAULT_TIMEOUT,
     progress: bool | None = None,
+    deadline: float = DEFAULT_DEADLINE,
+    sizes: Mapping[str, int] = MNIST_SIZES,
 ) -> tuple[MnistSplit, MnistSplit]:
     """Load MNIST as ``((x_train, t_train), (x_test, t_test))``, like the fish book.
 
@@ -415,20 +676,25 @@ def load_mnist(
         root: the data directory; ``None`` means :func:`default_data_dir`.
         download: fetch missing or corrupted files (see :func:`download_mnist`); if False,
             such a file raises :class:`DatasetError`.
-        mirrors, checksums, timeout, progress: as for :func:`download_mnist`.
+        mirrors, checksums, timeout, progress, deadline, sizes: as for
+            :func:`download_mnist`.
 
     Raises:
         DatasetError: a file is missing (with ``download=False``), corrupted, malformed or
-            cannot be fetched, or the data directory cannot be written. The message names
-            the file and the problem.
-        ValueError: ``checksums`` has no entry for one of the files.
+            cannot be fetched, a directory is where a file belongs, or the data directory
+            cannot be written. The message names the file and the problem.
+        ValueError: ``checksums`` or ``sizes`` has no entry for one of the files.
+        InvalidArgumentError: (a ``ValueError``) ``deadline`` is not > 0, or a size is not
+            an int >= 0.
+        TypeError: ``deadline`` is not a number.
     """
     base = _resolve_root(root)
+    limit = _check_deadline(deadline)
     arrays: dict[str, npt.NDArray[Any]] = {}
     for key, name in MNIST_FILES.items():
         path, data = _get_file(
-            base, name, download=download, mirrors=mirrors, checksums=checksums,
-            timeout=timeout, progress=progress,
+            base, name, download=download, mirrors=mirrors, checksums=checksums, sizes=sizes,
+            timeout=timeout, deadline=limit, progress=progress,
         )
         is_img = key.endswith("_img")
         arr = _parse_idx(data, str(path), _IMAGE_MAGIC if is_img else _LABEL_MAGIC)
