@@ -12,9 +12,9 @@ import io
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +101,7 @@ def test_missing_data_without_network(
     def offline(*args: Any, **kwargs: Any) -> Any:
         raise OSError("Network is unreachable")
 
-    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    monkeypatch.setattr(socket, "create_connection", offline)  # below urllib and http.client
     code, _, err = run(capsys, "train", "--iters", "1", "--data", tmp_path / "mnist",
                        "--out", tmp_path / "out")
     assert code == 2

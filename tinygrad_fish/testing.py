@@ -276,7 +276,19 @@ def edge_arrays(
         pool = [v for v in pool if v <= max_value]
     if not pool:
         raise ValueError(f"edge_arrays: no edge value lies in [{min_value}, {max_value}]")
-    elements = st.sampled_from(pool)
+    # Hypothesis favours the first choices of a sampled_from; split the pool by kind so
+    # that every kind (huge, tiny, zero, ordinary), and every value within it, comes up
+    # often even in a few examples.
+    fi = np.finfo(dtype)
+    kinds = [
+        [v for v in pool if abs(v) >= 2 ** (fi.maxexp // 2)],       # huge
+        [v for v in pool if 0 < abs(v) <= 2 ** (fi.minexp // 2)],   # tiny and subnormal
+        [v for v in pool if v == 0],                                 # both zeros
+        [v for v in pool if 2 ** (fi.minexp // 2) < abs(v) < 2 ** (fi.maxexp // 2)],
+    ]
+    elements = st.one_of(*(st.sampled_from(k).flatmap(
+        lambda v, k=k: st.sampled_from(k[k.index(v):] + k[:k.index(v)]))
+        for k in kinds if k))
     return hnp.arrays(np.dtype(dtype), shapes() if shape is None else shape,
                       elements=elements)
 
