@@ -112,3 +112,20 @@ def test_book_elementwise_functions_on_tensors(book):
     # the book's step_function and relu_grad compute numbers (no gradient to carry)
     np.testing.assert_array_equal(f.step_function(Tensor(x)), f.step_function(x))
     np.testing.assert_array_equal(np.asarray(f.relu_grad(Tensor(x))), f.relu_grad(x))
+
+
+def test_star_imports_of_the_mapped_modules_do_not_shadow_builtins():
+    import builtins
+
+    from book_scripts import import_map
+
+    modules = ["tinygrad_fish", "tinygrad_fish.nn", "tinygrad_fish.optim",
+               *import_map().values()]
+    for name in modules:
+        ns: dict[str, object] = {}
+        exec(f"from {name} import *", ns)
+        shadowed = sorted(k for k in ns if k != "__builtins__" and hasattr(builtins, k))
+        assert not shadowed, (name, shadowed)
+    ns = {}
+    exec("from tinygrad_fish import *", ns)
+    assert eval("max(1, 2)", ns) == 2 and eval("sum([1, 2])", ns) == 3

@@ -40,8 +40,8 @@ from .errors import (
     TinygradFishError,
 )
 from .numerical import gradcheck, gradgradcheck, numerical_gradient
+from .ops import abs as abs
 from .ops import (
-    abs,
     add,
     arccos,
     arccosh,
@@ -79,20 +79,16 @@ from .ops import (
     logaddexp,
     logsumexp,
     matmul,
-    max,
     maximum,
     mean,
-    min,
     minimum,
     moveaxis,
     mul,
     neg,
     outer,
     pad,
-    pow,
     relu,
     reshape,
-    round,
     sigmoid,
     sign,
     sin,
@@ -103,7 +99,6 @@ from .ops import (
     stack,
     std,
     sub,
-    sum,
     sum_to,
     swapaxes,
     tan,
@@ -114,10 +109,17 @@ from .ops import (
     var,
     where,
 )
+from .ops import max as max
+from .ops import min as min
+from .ops import pow as pow
+from .ops import round as round
+from .ops import sum as sum
 from .tensor import Tensor, as_tensor
 
 __version__ = "0.1.0"
 
+# Not in __all__, so that `from tinygrad_fish import *` leaves Python's builtins alone; they
+# are tf.abs, tf.max, tf.min, tf.pow, tf.round and tf.sum.
 __all__ = [
     "AnomalyError",
     "DTypeError",
@@ -130,7 +132,6 @@ __all__ = [
     "Tensor",
     "TinygradFishError",
     "__version__",
-    "abs",
     "add",
     "arccos",
     "arccosh",
@@ -177,10 +178,8 @@ __all__ = [
     "logaddexp",
     "logsumexp",
     "matmul",
-    "max",
     "maximum",
     "mean",
-    "min",
     "minimum",
     "moveaxis",
     "mul",
@@ -189,10 +188,8 @@ __all__ = [
     "numerical_gradient",
     "outer",
     "pad",
-    "pow",
     "relu",
     "reshape",
-    "round",
     "scope",
     "set_grad_enabled",
     "sigmoid",
@@ -205,7 +202,6 @@ __all__ = [
     "stack",
     "std",
     "sub",
-    "sum",
     "sum_to",
     "swapaxes",
     "tan",

@@ -51,6 +51,11 @@ Array = npt.NDArray[Any]
 ParamsOrLr = Iterable[Tensor] | float | None
 
 
+def _is_number(p: Any) -> bool:
+    return isinstance(p, (int, float, np.integer, np.floating)) and not isinstance(
+        p, (bool, np.bool_))
+
+
 def _number(cls: str, name: str, value: Any, lo: float, hi: float, hi_open: bool) -> float:
     if isinstance(value, bool) or not isinstance(value, Real):
         raise TypeError(f"{cls}: {name} must be a number, got {value!r}")
@@ -188,13 +193,16 @@ class Optimizer:
         """Update every array of ``params`` in place from ``grads[key]`` (the book's API).
 
         Args:
-            params: ``{key: float numpy array}`` (Tensors are accepted: their ``.data``).
+            params: ``{key: float numpy array}`` (Tensors are accepted: their ``.data``), or
+                plain numbers, as the book's ch06 ``optimizer_compare_naive.py`` uses: a
+                number is replaced by its updated value (a float64 scalar), as the book's
+                ``params[key] -= ...`` rebinds it.
             grads: ``{key: array of params[key]'s shape}`` (a Tensor is accepted too).
 
         Raises:
             KeyError: a key of ``params`` has no gradient.
             ShapeError: a gradient's shape differs from its parameter's.
-            DTypeError: a parameter is not a floating-point numpy array.
+            DTypeError: a parameter is neither a floating-point numpy array nor a number.
         """
         self._begin()
         for key in params:
@@ -206,6 +214,11 @@ class Optimizer:
                     f"has {list(grads)})"
                 ) from None
             p = params[key]
+            if _is_number(p):  # a Python or numpy number: updated, then rebound (as the book)
+                arr = np.array(p, dtype=np.float64)
+                self._update_array(key, arr, self._as_grad(key, arr, g))
+                params[key] = arr[()]
+                continue
             self._update_array(key, self._as_param(key, p), self._as_grad(key, p, g))
             # The values changed in place: tell the graph (a graph that saved the parameter
             # must not backpropagate with the new values). A Tensor counts it itself; the

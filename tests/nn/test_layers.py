@@ -13,9 +13,11 @@ from tinygrad_fish.nn import (
     Affine,
     BatchNormalization,
     Dropout,
+    MultiLayerNet,
     Relu,
     Sigmoid,
     SoftmaxWithLoss,
+    TwoLayerNet,
     functional,
 )
 from tinygrad_fish.testing import arrays, assert_grad_matches
@@ -249,3 +251,75 @@ def test_batchnorm_wrong_feature_count_is_a_shape_error_and_changes_nothing():
         bn.forward(np.ones((4, 5)), train_flg=True)
     np.testing.assert_array_equal(bn.running_mean, before[0])
     np.testing.assert_array_equal(bn.running_var, before[1])
+
+
+# --- the book's backward(dout), computed by the engine ---------------------------------------
+def _book_style_gradient(net: MultiLayerNet | TwoLayerNet, x: np.ndarray, t: np.ndarray
+                         ) -> dict[str, np.ndarray]:
+    """The book's ch05 gradient(): forward, then each layer's backward(dout) in reverse."""
+    net.loss(x, t, *(() if isinstance(net, TwoLayerNet) else (True,)))
+    dout = net.last_layer.backward(1)
+    for layer in reversed(list(net.layers.values())):
+        dout = layer.backward(dout)
+    grads = {}
+    for name, layer in net.layers.items():
+        for attr, key in (("dW", "W"), ("db", "b"), ("dgamma", "gamma"), ("dbeta", "beta")):
+            if attr in layer.__dict__:
+                grads[key + "".join(c for c in name if c.isdigit())] = layer.__dict__[attr]
+    return grads
+
+
+@pytest.mark.parametrize("make", [
+    lambda: TwoLayerNet(6, 5, 3, seed=0),
+    lambda: MultiLayerNet(6, [5, 4], 3, activation="sigmoid", seed=1),
+    lambda: MultiLayerNet(6, [5, 4], 3, use_batchnorm=True, seed=2),
+], ids=["two-layer", "sigmoid", "batchnorm"])
+def test_layer_backward_gives_the_engines_gradients_bit_for_bit(make) -> None:
+    rng = np.random.default_rng(0)
+    x, t = rng.random((4, 6)), np.array([0, 2, 1, 2])
+    net = make()
+    want = net.gradient(x, t)
+    got = _book_style_gradient(net, x, t)
+    assert set(got) == set(want)
+    for key in want:
+        np.testing.assert_array_equal(got[key], want[key], err_msg=key)
+
+
+def test_layer_backward_returns_dx_of_the_input_shape_and_leaves_the_graph_alone() -> None:
+    W, b = np.arange(6.0).reshape(3, 2) / 10, np.array([0.5, -0.5])
+    layer = Affine(W, b)
+    x = np.ones((2, 1, 3))  # flattened to (2, 3) inside, as the book's Affine
+    out = layer.forward(x)
+    dout = np.array([[1.0, 2.0], [3.0, 4.0]])
+    dx = layer.backward(dout)
+    assert dx.shape == x.shape
+    np.testing.assert_array_equal(dx.reshape(2, 3), dout @ W.T)
+    np.testing.assert_array_equal(layer.dW, x.reshape(2, 3).T @ dout)
+    np.testing.assert_array_equal(layer.db, dout.sum(axis=0))
+    out.sum().backward()  # the forward's own graph is still there
+    np.testing.assert_array_equal(layer.W.grad.data, x.reshape(2, 3).T @ np.ones((2, 2)))
+
+
+def test_dropout_backward_uses_the_forward_mask_and_batchnorm_does_not_update_twice() -> None:
+    np.random.seed(3)
+    drop = Dropout(0.5)
+    y = drop.forward(np.ones((4, 5)), train_flg=True)
+    np.testing.assert_array_equal(drop.backward(np.ones((4, 5))), y.data)  # the mask
+    bn = BatchNormalization(np.ones(3), np.zeros(3))
+    bn.forward(np.arange(12.0).reshape(4, 3), train_flg=True)
+    stats = bn.running_mean.copy(), bn.running_var.copy()
+    bn.backward(np.ones((4, 3)))
+    np.testing.assert_array_equal(bn.running_mean, stats[0])
+    np.testing.assert_array_equal(bn.running_var, stats[1])
+    assert bn.dgamma.shape == bn.dbeta.shape == (3,)
+
+
+def test_softmax_with_loss_backward_is_the_books_y_minus_t_over_n() -> None:
+    x = np.array([[1.0, 2.0, 0.5], [0.1, 0.2, 3.0]])
+    t = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    last = SoftmaxWithLoss()
+    loss = last.forward(x, t)
+    y = np.exp(x - x.max(1, keepdims=True))
+    y /= y.sum(1, keepdims=True)
+    np.testing.assert_array_equal(last.backward(), (y - t) / 2)
+    assert last.loss == loss.item()

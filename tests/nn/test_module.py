@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import tinygrad_fish as tf
-from tinygrad_fish.errors import DTypeError, ShapeError
+from tinygrad_fish.errors import DTypeError, GraphError, ShapeError
 from tinygrad_fish.nn import (
     Affine,
     BatchNormalization,
@@ -134,9 +134,10 @@ def test_call_runs_forward_and_base_forward_is_abstract() -> None:
         Module()(x)
 
 
-def test_backward_on_a_layer_says_where_gradients_come_from() -> None:
+def test_backward_before_forward_says_what_to_do() -> None:
     layer = Affine(np.ones((2, 2)), np.zeros(2), name="Affine1")
-    with pytest.raises(NotImplementedError, match=r"Affine1.*loss\.backward\(\)"):
+    with pytest.raises(GraphError, match=r"Affine1.backward\(\): no forward pass .* "
+                                         r"Affine1.forward\(x\) first"):
         layer.backward(np.ones((1, 2)))
 
 

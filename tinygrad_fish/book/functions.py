@@ -21,9 +21,11 @@ import numpy as np
 from .. import ops
 from ..tensor import Tensor, as_tensor
 
+# As the book's module, whose `import *` also gives numpy as `np` (ch06 scripts use it).
 __all__ = [
     "cross_entropy_error",
     "identity_function",
+    "np",
     "relu",
     "relu_grad",
     "sigmoid",

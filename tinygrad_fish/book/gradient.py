@@ -6,6 +6,9 @@ element perturbed in place by ``h = 1e-4``, restored afterwards, even on Ctrl-C)
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..numerical import numerical_gradient
 
-__all__ = ["numerical_gradient"]
+# As the book's module, whose `import *` also gives numpy as `np` (ch06 scripts use it).
+__all__ = ["np", "numerical_gradient"]

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..nn.networks import MultiLayerNet
+from .multi_layer_net import MultiLayerNet
 
 __all__ = ["MultiLayerNetExtend"]
 
 
 class MultiLayerNetExtend(MultiLayerNet):
-    """The book's ``MultiLayerNetExtend``: :class:`tinygrad_fish.nn.MultiLayerNet` with the
-    book's positional argument order (Dropout and BatchNormalization options included).
+    """The book's ``MultiLayerNetExtend``: the book's
+    :class:`~tinygrad_fish.book.multi_layer_net.MultiLayerNet` with the book's positional
+    argument order (Dropout and BatchNormalization options included).
 
     Raises:
         DTypeError: as :class:`~tinygrad_fish.nn.MultiLayerNet`.

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..optim import SGD, AdaGrad, Adam, Momentum, Nesterov, RMSprop
 
-__all__ = ["SGD", "AdaGrad", "Adam", "Momentum", "Nesterov", "RMSprop"]
+# As the book's module, whose `import *` also gives numpy as `np` (ch06 scripts use it).
+__all__ = ["SGD", "AdaGrad", "Adam", "Momentum", "Nesterov", "RMSprop", "np"]

@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["conv_output_size", "shuffle_dataset", "smooth_curve"]
+# As the book's module, whose `import *` also gives numpy as `np` (ch06 scripts use it).
+__all__ = ["conv_output_size", "np", "shuffle_dataset", "smooth_curve"]
 
 Array = npt.NDArray[Any]
 

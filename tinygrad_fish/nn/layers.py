@@ -1,8 +1,15 @@
-"""The book's layers (``common/layers.py``), built from Tensor ops: no ``backward`` anywhere.
+"""The book's layers (``common/layers.py``), built from Tensor ops: no hand-written backward.
 
 Each layer keeps the book's constructor and its ``forward`` method; the engine records the
-ops of the forward pass and ``loss.backward()`` computes every gradient from them. Calling a
-layer's ``backward(dout)`` raises an error that says so.
+ops of the forward pass and ``loss.backward()`` computes every gradient from them.
+
+The book's networks call each layer's ``backward(dout)`` by hand and read ``dW``/``db`` after
+it (``ch05/two_layer_net.py``). That works too, and the engine computes it: ``backward(dout)``
+takes the layer's last forward pass again on its remembered input (the same ops on the same
+values, the same Dropout mask, no running statistics updated), backpropagates ``dout``
+through it, sets the parameters' gradients (``dW``, ``db``, ``dgamma``, ``dbeta``) as numpy
+arrays and returns the input's (``dx``, of the input's shape). The numbers are those of the
+engine's backward pass over the whole network, bit for bit.
 
 Each layer runs its forward inside ``tinygrad_fish.scope(layer.name)``, so a graph drawing
 boxes the ops of "Affine1", "Relu1", ... as the book's figures do.
@@ -12,13 +19,13 @@ Shapes: N is the batch size, D the input features, M the output features.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
 
-from ..autograd import scope
-from ..errors import DTypeError, ShapeError
+from ..autograd import enable_grad, grad, scope
+from ..errors import DTypeError, GraphError, ShapeError
 from ..ops import cross_entropy, relu, sigmoid
 from ..ops.nn import Normalize
 from ..tensor import ArrayLike, Tensor, as_tensor
@@ -51,7 +58,58 @@ def _as_parameter(value: ArrayLike, name: str, what: str) -> Tensor:
     return Tensor(value, requires_grad=True, name=name)
 
 
-class Affine(Module):
+class _BookLayer(Module):
+    """A layer of the book: forward in Tensor ops, ``backward(dout)`` by the engine.
+
+    Subclasses remember their last forward's input (``_remember``) and define ``_run(x)``,
+    the forward computation on a Tensor, free of side effects, so that ``backward`` can run
+    it again; ``_grads`` maps each parameter to the book's name of its gradient.
+    """
+
+    _grads: ClassVar[dict[str, str]] = {}
+
+    def _remember(self, x: Tensor, **state: Any) -> None:
+        d = self.__dict__
+        d["_last_x"] = x
+        d.update(state)
+
+    def _run(self, x: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def backward(self, dout: Any = 1) -> Any:
+        """The book's ``backward``: the gradient of the last forward output, given
+        ``dout`` (its gradient, of the output's shape; 1 for a loss), with respect to the
+        layer's input and parameters, computed by the engine.
+
+        Sets the parameters' gradients as numpy arrays under the book's names (``dW``,
+        ``db``, ``dgamma``, ``dbeta``) and returns the input's gradient ``dx`` (a numpy
+        array of the input's shape).
+
+        Raises:
+            GraphError: no forward pass has run yet.
+            ShapeError: ``dout`` does not have the output's shape.
+        """
+        last = self.__dict__.get("_last_x")
+        if last is None:
+            raise GraphError(
+                f"{self.name}.backward(): no forward pass to differentiate yet; call "
+                f"{self.name}.forward(x) first"
+            )
+        x = Tensor(last.data, requires_grad=last.data.dtype.kind == "f")
+        params = [self._parameters[p] for p in self._grads]
+        with enable_grad():
+            out = self._run(x)
+        wanted = [t for t in (x, *params) if t.requires_grad]
+        found = dict(zip(map(id, wanted), grad(out, wanted, grad_outputs=dout,
+                                               allow_unused=True), strict=True))
+        for p, t in zip(self._grads.values(), params, strict=True):
+            g = found.get(id(t))
+            self.__dict__[p] = np.zeros_like(t.data) if g is None else g.data
+        gx = found.get(id(x))
+        return None if gx is None else gx.data
+
+
+class Affine(_BookLayer):
     """Fully connected layer: ``out = x @ W + b``.
 
     Args:
@@ -94,6 +152,12 @@ class Affine(Module):
             DTypeError: ``x`` is not numeric data.
         """
         h = as_tensor(x)
+        self._remember(h)
+        return self._run(h)
+
+    _grads: ClassVar[dict[str, str]] = {"W": "dW", "b": "db"}
+
+    def _run(self, h: Tensor) -> Tensor:
         with scope(self.name):
             if h.ndim > 2:
                 h = h.reshape(h.shape[0], -1)
@@ -103,7 +167,7 @@ class Affine(Module):
         return f"in_features={self.W.shape[0]}, out_features={self.W.shape[1]}"
 
 
-class Relu(Module):
+class Relu(_BookLayer):
     """``max(x, 0)`` elementwise; any shape in, the same shape out."""
 
     def forward(self, x: ArrayLike) -> Tensor:
@@ -112,11 +176,16 @@ class Relu(Module):
         Raises:
             DTypeError: ``x`` is not numeric data.
         """
+        h = as_tensor(x)
+        self._remember(h)
+        return self._run(h)
+
+    def _run(self, h: Tensor) -> Tensor:
         with scope(self.name):
-            return relu(x)
+            return relu(h)
 
 
-class Sigmoid(Module):
+class Sigmoid(_BookLayer):
     """``1 / (1 + exp(-x))`` elementwise; any shape in, the same shape out."""
 
     def forward(self, x: ArrayLike) -> Tensor:
@@ -125,11 +194,16 @@ class Sigmoid(Module):
         Raises:
             DTypeError: ``x`` is not numeric data.
         """
+        h = as_tensor(x)
+        self._remember(h)
+        return self._run(h)
+
+    def _run(self, h: Tensor) -> Tensor:
         with scope(self.name):
-            return sigmoid(x)
+            return sigmoid(h)
 
 
-class SoftmaxWithLoss(Module):
+class SoftmaxWithLoss(_BookLayer):
     """Softmax then cross-entropy, averaged over the batch (fused and stable).
 
     ``forward(x, t)``: scores ``x`` (N, C) and labels ``t``: class indices (N,) or one-hot
@@ -149,15 +223,22 @@ class SoftmaxWithLoss(Module):
             DTypeError: ``x`` is not floating point, or class indices are not integers.
             IndexingError: a class index is outside [0, C).
         """
+        h = as_tensor(x)
+        self._remember(h, _last_t=t)
+        out = self._run(h)
+        self.__dict__["loss"] = out.data[()]
+        return out
+
+    def _run(self, h: Tensor) -> Tensor:
         with scope(self.name):
-            return cross_entropy(x, t)
+            return cross_entropy(h, self.__dict__["_last_t"])
 
 
 def _train_flag(layer: Module, train_flg: bool | None) -> bool:
     return layer.training if train_flg is None else bool(train_flg)
 
 
-class Dropout(Module):
+class Dropout(_BookLayer):
     """The book's Dropout: zero each input with probability ``dropout_ratio`` in training;
     scale by ``1 - dropout_ratio`` in evaluation (so expected values match).
 
@@ -195,17 +276,23 @@ class Dropout(Module):
             DTypeError: ``x`` is not numeric data.
         """
         h = as_tensor(x)
+        mask = None
+        if _train_flag(self, train_flg):
+            u = np.random.rand(*h.shape) if self.rng is None else self.rng.random(h.shape)
+            mask = u > self.dropout_ratio
+        self._remember(h, mask=mask)
+        return self._run(h)
+
+    def _run(self, h: Tensor) -> Tensor:
+        mask = self.__dict__["mask"]
         with scope(self.name):
-            if _train_flag(self, train_flg):
-                u = np.random.rand(*h.shape) if self.rng is None else self.rng.random(h.shape)
-                return h * (u > self.dropout_ratio)
-            return h * (1.0 - self.dropout_ratio)
+            return h * (1.0 - self.dropout_ratio) if mask is None else h * mask
 
     def extra_repr(self) -> str:
         return f"dropout_ratio={self.dropout_ratio}"
 
 
-class BatchNormalization(Module):
+class BatchNormalization(_BookLayer):
     """The book's batch normalization, over the batch axis.
 
     Training: ``xn = (x - mean) / sqrt(var + 1e-6)`` with the batch's mean and (biased)
@@ -277,30 +364,40 @@ class BatchNormalization(Module):
             DTypeError: ``x`` is not numeric data.
         """
         h = as_tensor(x)
+        flat = h.data.reshape(h.shape[0], -1) if h.ndim != 2 else h.data
+        if flat.shape[1:] != self.gamma.shape:
+            raise ShapeError(
+                f"{self.name}: expected {self.gamma.shape[0]} features per sample, got "
+                f"input of shape {h.shape}"
+            )
+        if _train_flag(self, train_flg):
+            mu = flat.mean(axis=0)
+            var = np.mean((flat - mu) ** 2, axis=0)
+            m = self.momentum
+            rm, rv = self.running_mean, self.running_var
+            rm *= m
+            rm += (1 - m) * mu
+            rv *= m
+            rv += (1 - m) * var
+            self._remember(h, _bn_train=True, _bn_stats=(mu, var))
+        else:  # the running statistics as they are now (backward replays with these)
+            stats = (self.running_mean.copy(), self.running_var.copy())
+            self._remember(h, _bn_train=False, _bn_stats=stats)
+        return self._run(h)
+
+    _grads: ClassVar[dict[str, str]] = {"gamma": "dgamma", "beta": "dbeta"}
+
+    def _run(self, h: Tensor) -> Tensor:
         input_shape = h.shape
+        mean, var = self.__dict__["_bn_stats"]
         with scope(self.name):
             if h.ndim != 2:
                 h = h.reshape(h.shape[0], -1)
-            if h.shape[1:] != self.gamma.shape:
-                raise ShapeError(
-                    f"{self.name}: expected {self.gamma.shape[0]} features per sample, got "
-                    f"input of shape {input_shape}"
-                )
-            if _train_flag(self, train_flg):
-                x = h.data
-                mu = x.mean(axis=0)
-                var = np.mean((x - mu) ** 2, axis=0)
+            if self.__dict__["_bn_train"]:
                 # one node: the standardization, whose backward is the book's derivation
-                xn = Normalize.apply(h, axis=(0,), eps=self.eps, mean=mu, var=var)
-                m = self.momentum
-                rm, rv = self.running_mean, self.running_var
-                rm *= m
-                rm += (1 - m) * mu
-                rv *= m
-                rv += (1 - m) * var
+                xn = Normalize.apply(h, axis=(0,), eps=self.eps, mean=mean, var=var)
             else:
-                xc = h - self.running_mean
-                xn = xc / np.sqrt(self.running_var + self.eps)  # a fresh array: a constant
+                xn = (h - mean) / np.sqrt(var + self.eps)  # a fresh array: a constant
             out = self.gamma * xn + self.beta
             return out.reshape(input_shape) if out.shape != input_shape else out
 

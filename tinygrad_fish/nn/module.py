@@ -378,23 +378,6 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
 
-    def backward(self, dout: Any = 1) -> Any:
-        """Not provided: gradients come from the engine, not from hand-written layers.
-
-        The book's layers each have a ``backward(dout)``; here the ops record a graph in the
-        forward pass and ``loss.backward()`` (or a network's ``gradient(x, t)``) computes
-        every gradient from it.
-
-        Raises:
-            NotImplementedError: always, saying what to call instead.
-        """
-        raise NotImplementedError(
-            f"{self.name}.backward(): tinygrad_fish layers have no hand-written backward; "
-            "gradients come from the engine: call loss.backward() on the loss Tensor (then "
-            "read each parameter's .grad), or network.gradient(x, t) for the book's dict of "
-            "gradients"
-        )
-
     def extra_repr(self) -> str:
         """Extra text shown inside ``repr`` (subclasses override)."""
         return ""

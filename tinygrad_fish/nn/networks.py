@@ -36,7 +36,7 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -75,6 +75,9 @@ class _BookNetwork(Module):
     dtype: np.dtype[Any]
     #: Free the previous forward pass's graph when a new one starts (see the module doc).
     release_previous_graph: bool = True
+    #: The class of the last layer (the book's networks in :mod:`tinygrad_fish.book` use
+    #: the book's, which reports the book's loss value).
+    loss_layer_class: ClassVar[type[SoftmaxWithLoss]] = SoftmaxWithLoss
 
     def __init__(self, dtype: np.dtype[Any], seed: int | None) -> None:
         super().__init__()
@@ -243,7 +246,18 @@ class _BookNetwork(Module):
             with no_grad():
                 return float(self._loss(xt, t, True).data)
 
-        return {key: _numerical_gradient(loss_W, arr) for key, arr in self.params.items()}
+        return {key: _numerical_gradient(loss_W, self.params[key]) for key in self._grad_order()}
+
+    def _grad_order(self) -> list[str]:
+        """The keys of the gradient dicts, in the book's order: layer by layer, ``W``, ``b``,
+        then ``gamma``, ``beta`` (``params`` holds every weight before the first gamma)."""
+        kinds = {"W": 0, "b": 1, "gamma": 2, "beta": 3}
+
+        def rank(key: str) -> tuple[int, int]:
+            name = key.rstrip("0123456789")
+            return int(key[len(name):] or 0), kinds.get(name, 4)
+
+        return sorted(self.params, key=rank)
 
     def gradient(self, x: ArrayLike, t: ArrayLike) -> dict[str, Array]:
         """The gradient of the loss for every key of ``params``, by the engine's backprop.
@@ -266,7 +280,8 @@ class _BookNetwork(Module):
             IndexingError: a class index outside [0, output_size).
         """
         loss = self._loss(x, t, True)
-        tensors: dict[str, Tensor] = self.__dict__["_params"]._tensors
+        own: dict[str, Tensor] = self.__dict__["_params"]._tensors
+        tensors = {key: own[key] for key in self._grad_order()}
         grads = grad(loss, list(tensors.values()), allow_unused=True)
         out: dict[str, Array] = {}
         seen: set[int] = set()
@@ -340,7 +355,7 @@ class TwoLayerNet(_BookNetwork):
         self._add_layer("Affine1", Affine(W1, b1))
         self._add_layer("Relu1", Relu())
         self._add_layer("Affine2", Affine(W2, b2))
-        self.lastLayer = SoftmaxWithLoss()
+        self.lastLayer = self.loss_layer_class()
 
     @property
     def last_layer(self) -> SoftmaxWithLoss:
@@ -521,7 +536,7 @@ class MultiLayerNet(_BookNetwork):
                 self._add_layer(f"Dropout{idx}", Dropout(dropout_ration))
         W, b = weights[-1]
         self._add_layer(f"Affine{self.hidden_layer_num + 1}", Affine(W, b))
-        self.last_layer = SoftmaxWithLoss()
+        self.last_layer = self.loss_layer_class()
 
     @property
     def lastLayer(self) -> SoftmaxWithLoss:

@@ -278,6 +278,16 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike) -> Tensor:
             either is not numeric data.
         IndexingError: a class index is outside [0, C) (an IndexError).
     """
+    return SoftmaxCrossEntropy.apply(*prepare_cross_entropy(logits, target))
+
+
+def prepare_cross_entropy(logits: ArrayLike, target: ArrayLike) -> tuple[Tensor, Tensor]:
+    """The logits as (N, C) and the target as class indices (N,) or weights (N, C) in the
+    logits' dtype, checked: what :func:`cross_entropy` hands to its op.
+
+    Raises:
+        ShapeError, DTypeError, IndexingError: as :func:`cross_entropy`.
+    """
     x = as_tensor(logits)
     t = as_tensor(target)
     if x.data.dtype.kind != "f":
@@ -321,7 +331,7 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike) -> Tensor:
     elif t.data.dtype != x.data.dtype:
         t = t.astype(x.data.dtype) if t.data.dtype.kind == "f" else Tensor._wrap(
             t.data.astype(x.data.dtype))
-    return SoftmaxCrossEntropy.apply(x, t)
+    return x, t
 
 
 def normalize(x: ArrayLike, axis: int | tuple[int, ...] = 0, eps: float = 1e-5) -> Tensor:
