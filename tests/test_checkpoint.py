@@ -512,3 +512,150 @@ def test_signal_saves_a_checkpoint_and_exits_then_resume(
     assert 0 < at <= ITERS  # whatever iteration it stopped after, not only multiples of 50
     assert quiet_main("train", "--resume", out) == 0
     assert_same_run(result(out), reference("--optimizer", "momentum"))
+
+
+# ------------------------------------------------------------------------- BLAS threads
+
+
+def test_conftest_limits_blas_to_one_thread() -> None:
+    """tests/conftest.py's limit is real: it once ran before numpy had loaded OpenBLAS, when
+    threadpoolctl finds nothing to limit, and the in-process runs used every core."""
+    from threadpoolctl import threadpool_info
+
+    blas = [lib for lib in threadpool_info() if lib["user_api"] == "blas"]
+    if not blas:
+        pytest.skip("threadpoolctl finds no BLAS library in this numpy")
+    assert [lib["num_threads"] for lib in blas] == [1] * len(blas)
+
+
+def test_train_applies_threads_and_restores_the_callers(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from threadpoolctl import threadpool_info
+
+    def blas_threads() -> list[int]:
+        return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+    if not blas_threads():
+        pytest.skip("threadpoolctl finds no BLAS library in this numpy")
+    seen: list[list[int]] = []
+
+    def train(*args: Any) -> int:
+        seen.append(blas_threads())
+        return 0
+
+    monkeypatch.setattr(cli, "_train", train)
+    before = blas_threads()
+    assert main(["train", "--threads", "2", "--out", str(tmp_path / "a")]) == 0
+    assert main(["train", "--out", str(tmp_path / "b")]) == 0
+    assert seen == [[2] * len(before), [cli.DEFAULT_THREADS] * len(before)]
+    assert blas_threads() == before
+
+
+def test_resume_refuses_other_threads_than_the_checkpoints(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    d = tmp_path / "run"
+    d.mkdir()
+    ckpt = small_checkpoint()
+    ckpt.config["threads"] = 2
+    save_checkpoint(d / CHECKPOINT_NAME, ckpt)
+    code, out, err = run(capsys, "train", "--resume", d, "--threads", "1")
+    assert code == 2 and out == ""
+    assert_one_line_error(err, "tinygrad-fish: error: cannot resume",
+                          "--threads 1 (the checkpoint's is 2)")
+    # The checkpoint's own value is accepted; it then stops at the missing data.
+    code, _, err = run(capsys, "train", "--resume", d, "--threads", "2", "--data",
+                       tmp_path / "none", "--no-download")
+    assert code == 2
+    assert_one_line_error(err, "not found in")
+
+
+def test_resume_refuses_a_checkpoint_with_an_invalid_thread_count(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    d = tmp_path / "run"
+    d.mkdir()
+    ckpt = small_checkpoint()
+    ckpt.config["threads"] = 0
+    save_checkpoint(d / CHECKPOINT_NAME, ckpt)
+    code, _, err = run(capsys, "train", "--resume", d)
+    assert code == 2
+    assert_one_line_error(err, "not a valid training checkpoint", "threads=0")
+
+
+def test_help_says_resume_is_bit_identical_at_the_recorded_thread_count(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, "train", "--help")
+    text = " ".join(out.split())
+    assert code == 0
+    assert f"--threads N BLAS threads for the matrix products (default: {cli.DEFAULT_THREADS}" \
+        in text
+    assert "resumable, at the same thread count, which the checkpoint records and --resume " \
+        "applies" in text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("env_threads", "options"), [("2", ()), ("1", ("--threads", "2"))],
+    ids=["default-threads-env-2", "threads-2-env-1"],
+)
+def test_resume_is_bit_identical_whatever_the_environment_threads(
+    tmp_path: Path, env_threads: str, options: tuple[str, ...]
+) -> None:
+    """A run started in a process whose environment asks for another BLAS thread count than
+    the resuming one (the tests' 1, from conftest) resumes into the uninterrupted run, bit for
+    bit: train sets the count itself (--threads, default 1) and --resume applies the
+    checkpoint's. (Once the subprocess ran with the environment's count: a 2-thread run
+    resumed with 1 thread differed in the 16th digit.)"""
+    root = mnist_root()
+    common = ("--optimizer", "adam", "--data", str(root), "--no-download", *options)
+    want_out = tmp_path / "reference"
+    assert quiet_main("train", "--iters", "40", "--out", want_out, *common) == 0
+
+    out = tmp_path / "run"
+    env = {k: v for k, v in SUBPROCESS_ENV.items() if k not in ("OMP_NUM_THREADS",)}
+    env["OPENBLAS_NUM_THREADS"] = env_threads
+    proc = subprocess.run(
+        [sys.executable, "-m", "tinygrad_fish", "train", "--iters", "20", "--checkpoint-every",
+         "10", "--out", str(out), *common],
+        env=env, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    threads = int(options[1]) if options else cli.DEFAULT_THREADS
+    assert f"seed 0, {threads} BLAS thread" in proc.stdout
+    assert load_checkpoint(out / CHECKPOINT_NAME).config["threads"] == threads
+    assert quiet_main("train", "--resume", out, "--iters", "40") == 0
+    got, want = result(out), result(want_out)
+    assert got[0]["threads"] == want[0]["threads"] == threads
+    assert_same_run(got, want)
+
+
+@pytest.mark.slow
+def test_resume_of_a_checkpoint_without_a_thread_count(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Checkpoints written before --threads existed still resume: with --threads (default
+    1), and a note that the result is the uninterrupted run's only at its thread count."""
+    root = mnist_root()
+    common = ("--data", str(root), "--no-download")
+    want_out = tmp_path / "reference"
+    assert quiet_main("train", "--iters", "30", "--out", want_out, *common) == 0
+    out = tmp_path / "run"
+    assert quiet_main("train", "--iters", "15", "--checkpoint-every", "5", "--out", out,
+                      *common) == 0
+    path = out / CHECKPOINT_NAME
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(arrays["meta"].tobytes())
+    del meta["config"]["threads"]
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    save(arrays, path)
+    capsys.readouterr()
+    assert main(["train", "--resume", str(out), "--iters", "30"]) == 0
+    stdout = capsys.readouterr().out
+    assert "does not record the BLAS thread count" in stdout
+    assert f"resuming with {cli.DEFAULT_THREADS} (--threads)" in stdout
+    assert_same_run(result(out), result(want_out))
+    assert load_checkpoint(path).config["threads"] == cli.DEFAULT_THREADS

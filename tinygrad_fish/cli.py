@@ -84,6 +84,12 @@ INPUT_SIZE, OUTPUT_SIZE = 784, 10
 EVAL_BATCH = 10_000
 #: metrics.json keeps at most about this many loss values (every N-th iteration's).
 MAX_LOSS_POINTS = 1000
+#: BLAS threads ``train`` uses unless ``--threads`` says otherwise. One: at the book's sizes
+#: (batch 100 x 784 x 50) a step is too small to split, and on a 2-core machine shared with
+#: other work one thread trained several times faster than two (see the changelog); the
+#: result also depends on the thread count (float sums in another order), so a fixed default
+#: keeps runs repeatable whatever OPENBLAS_NUM_THREADS says.
+DEFAULT_THREADS = 1
 #: ``gradcheck`` fails when a mean absolute difference exceeds this (float64).
 GRADCHECK_TOL = 1e-9
 GRAPH_SUFFIXES = (".svg", ".png", ".pdf", ".dot")
@@ -208,6 +214,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seed of the weight init and the batch sampling (default: 0)")
     p.add_argument("--dtype", choices=("float32", "float64"), default=None,
                    help="parameter dtype (default: float64, as the book)")
+    p.add_argument(
+        "--threads", metavar="N", type=_positive_int, default=None,
+        help=f"BLAS threads for the matrix products (default: {DEFAULT_THREADS}, whatever "
+        "OPENBLAS_NUM_THREADS says; set with threadpoolctl). The result depends on it: a "
+        "run is bit-for-bit repeatable, and resumable, at the same thread count, which the "
+        "checkpoint records and --resume applies",
+    )
     p.add_argument("--out", metavar="DIR", type=Path, default=None,
                    help="output directory (default: runs/train; with --resume, its DIR)")
     p.add_argument(
@@ -219,8 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--resume", metavar="DIR", type=Path, default=None,
         help="continue the run whose checkpoint is DIR/checkpoint.npz, writing into DIR; "
-        "the result is bit for bit the uninterrupted run's. Options left out take the "
-        "checkpoint's values; --iters may change (to train longer), the hyperparameters "
+        "the result is bit for bit the uninterrupted run's (at the thread count the "
+        "checkpoint records, which it applies). Options left out take the checkpoint's "
+        "values; --iters may change (to train longer), the hyperparameters and --threads "
         "may not",
     )
     _add_data_args(p)
@@ -342,7 +356,7 @@ def _step(
 #: The options a resumed run may not change (they would make another run): option -> flag.
 _RESUME_FIXED = {
     "optimizer": "--optimizer", "lr": "--lr", "hidden": "--hidden",
-    "batch_size": "--batch-size", "seed": "--seed", "dtype": "--dtype",
+    "batch_size": "--batch-size", "seed": "--seed", "dtype": "--dtype", "threads": "--threads",
 }
 DEFAULT_OUT = Path("runs/train")
 
@@ -364,14 +378,17 @@ def _checked_config(saved: Mapping[str, Any], path: Path) -> dict[str, Any]:
         "dtype": lambda v: v in ("float32", "float64"),
         "checkpoint_every": lambda v: v is None or ok_int(v, 1),
         "data": lambda v: v is None or isinstance(v, str),
+        # Checkpoints written before --threads existed do not record it: None.
+        "threads": lambda v: v is None or ok_int(v, 1),
     }
+    optional = {"threads"}
     for key, check in checks.items():
-        if key not in saved or not check(saved[key]):
+        if (key not in saved and key not in optional) or not check(saved.get(key)):
             raise CheckpointError(
                 f"{path} is not a valid training checkpoint: its configuration has "
                 f"{key}={saved.get(key)!r}", path
             )
-    return {key: saved[key] for key in checks}
+    return {key: saved.get(key) for key in checks}
 
 
 def _train_config(args: argparse.Namespace) -> tuple[dict[str, Any], Path, Checkpoint | None]:
@@ -406,6 +423,7 @@ def _train_config(args: argparse.Namespace) -> tuple[dict[str, Any], Path, Check
             "dtype": args.dtype if args.dtype is not None else "float64",
             "checkpoint_every": args.checkpoint_every,
             "data": data,
+            "threads": args.threads if args.threads is not None else DEFAULT_THREADS,
         }
         return config, out_dir, None
 
@@ -421,7 +439,8 @@ def _train_config(args: argparse.Namespace) -> tuple[dict[str, Any], Path, Check
     conflicts = [
         f"{flag} {getattr(args, key)} (the checkpoint's is {config[key]})"
         for key, flag in _RESUME_FIXED.items()
-        if getattr(args, key) is not None and getattr(args, key) != config[key]
+        if getattr(args, key) is not None and config[key] is not None
+        and getattr(args, key) != config[key]
     ]
     if conflicts:
         raise CLIError(
@@ -433,6 +452,8 @@ def _train_config(args: argparse.Namespace) -> tuple[dict[str, Any], Path, Check
             config[key] = getattr(args, key)
     if data is not None:
         config["data"] = data
+    if config["threads"] is None:  # an older checkpoint: --threads, else the default
+        config["threads"] = args.threads if args.threads is not None else DEFAULT_THREADS
     if ckpt.iteration > config["iters"]:
         raise CLIError(
             f"{path} is at iteration {ckpt.iteration}, past --iters {config['iters']}"
@@ -479,7 +500,36 @@ def _deferred_signals() -> Iterator[list[int]]:
             signal.signal(sig, old if old is not None else signal.SIG_DFL)
 
 
+@contextmanager
+def _blas_threads(n: int) -> Iterator[None]:
+    """Run the block with ``n`` BLAS threads (threadpoolctl), restoring the count after.
+
+    Raises:
+        CLIError: threadpoolctl (a dependency of the package) is not installed.
+    """
+    try:
+        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+    except ImportError as e:
+        raise CLIError(
+            f"train needs threadpoolctl to set its BLAS thread count ({e}); install it with "
+            "'pip install threadpoolctl'"
+        ) from e
+    # numpy is imported (at the top of this module), so its BLAS library is loaded and
+    # threadpoolctl finds it; it limits only libraries already loaded.
+    with threadpool_limits(limits=n, user_api="blas"):
+        yield
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
+    config, out_dir, resumed = _train_config(args)
+    with _blas_threads(config["threads"]):
+        return _train(args, config, out_dir, resumed)
+
+
+def _train(
+    args: argparse.Namespace, config: dict[str, Any], out_dir: Path, resumed: Checkpoint | None
+) -> int:
+    """The training run of ``train`` (``_cmd_train`` has set the BLAS threads)."""
     from tqdm import tqdm  # type: ignore[import-untyped,unused-ignore]
 
     from .checkpoint import (
@@ -492,7 +542,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from .nn import TwoLayerNet
     from .serialization import save
 
-    config, out_dir, resumed = _train_config(args)
     opt_cls = _optimizers()[config["optimizer"]]
     lr: float = config["lr"]
     ckpt_path = out_dir / CHECKPOINT_NAME
@@ -602,12 +651,20 @@ def _cmd_train(args: argparse.Namespace) -> int:
             raise CLIError(f"cannot write the checkpoint {ckpt_path}: {e}") from e
         saved_at = completed
 
+    threads: int = config["threads"]
     tqdm.write(
         f"training {hyper['network']} {dtype.name}, {config['optimizer']} lr={lr:g}, "
-        f"batch {batch_size}, {iters_num} iterations, seed {seed}"
+        f"batch {batch_size}, {iters_num} iterations, seed {seed}, {threads} BLAS "
+        f"thread{'s' if threads > 1 else ''}"
     )
     if resumed is not None:
         tqdm.write(f"resuming {ckpt_path} after iteration {start_iter}")
+        if resumed.config.get("threads") is None:
+            tqdm.write(
+                f"note: {ckpt_path} does not record the BLAS thread count it was trained "
+                f"with; resuming with {threads} (--threads): bit for bit the uninterrupted "
+                "run's only if that run used as many"
+            )
     completed = start_iter
     with _deferred_signals() as received:
         if every and saved_at < 0:
@@ -679,6 +736,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
             "train_acc": final["train_acc"],
             "test_acc": final["test_acc"],
             "wall_time_s": wall,
+            "threads": threads,
             "loss": {
                 "note": "loss of each step's forward pass (before its update), every "
                 f"{every_loss} iterations: values[k] is iteration k*{every_loss}",
