@@ -659,3 +659,58 @@ def test_resume_of_a_checkpoint_without_a_thread_count(
     assert f"resuming with {cli.DEFAULT_THREADS} (--threads)" in stdout
     assert_same_run(result(out), result(want_out))
     assert load_checkpoint(path).config["threads"] == cli.DEFAULT_THREADS
+
+
+# ------------------------------------------------------------------------- out of memory
+
+
+@pytest.mark.slow
+def test_memory_error_during_training_exits_2_and_keeps_the_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A MemoryError in iteration 5 (after the checkpoint of iteration 3): one line, exit 2,
+    no outputs, no checkpoint of the half-updated state; the one on disk resumes into the
+    uninterrupted run, bit for bit."""
+    common = ("--data", str(mnist_root()), "--no-download", "--optimizer", "momentum")
+    want_out = tmp_path / "reference"
+    assert quiet_main("train", "--iters", "10", "--out", want_out, *common) == 0
+
+    real_step = cli._step
+    calls = []
+
+    def step(*args: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 5:
+            raise MemoryError
+        return real_step(*args)
+
+    monkeypatch.setattr(cli, "_step", step)
+    out = tmp_path / "run"
+    capsys.readouterr()
+    code = main(["train", "--iters", "10", "--checkpoint-every", "3", "--out", str(out),
+                 *common])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert_one_line_error(
+        err, "tinygrad-fish: error: out of memory in iteration 5 of 10 (estimated need ",
+        f"{out / CHECKPOINT_NAME} (after iteration 3) is intact: continue with "
+        f"'tinygrad-fish train --resume {out}'", "use a smaller --hidden or --batch-size",
+    )
+    assert [p.name for p in out.iterdir()] == [CHECKPOINT_NAME]
+    assert load_checkpoint(out / CHECKPOINT_NAME).iteration == 3
+    monkeypatch.undo()
+    assert quiet_main("train", "--resume", out) == 0
+    assert_same_run(result(out), result(want_out))
+
+
+def test_memory_error_before_any_checkpoint_says_none_was_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def no_memory(*args: Any, **kwargs: Any) -> Any:
+        raise MemoryError
+
+    monkeypatch.setattr(cli, "_load_mnist", no_memory)
+    code, out, err = run(capsys, "train", "--out", tmp_path / "o")
+    assert code == 2 and out == ""
+    assert_one_line_error(err, "tinygrad-fish: error: out of memory while loading MNIST",
+                          "no checkpoint was written")

@@ -78,6 +78,8 @@ BOOK_BATCH_SIZE = 100
 BOOK_LR = 0.1
 BOOK_ITERS = 10_000
 INPUT_SIZE, OUTPUT_SIZE = 784, 10
+#: MNIST's training and test set sizes (load_mnist's N), for the checks made before loading.
+MNIST_TRAIN_SIZE, MNIST_TEST_SIZE = 60_000, 10_000
 
 #: Samples predicted at a time when evaluating (bounds memory; the result does not depend on
 #: how the set is split, only the peak memory does).
@@ -93,6 +95,10 @@ DEFAULT_THREADS = 1
 #: ``gradcheck`` fails when a mean absolute difference exceeds this (float64).
 GRADCHECK_TOL = 1e-9
 GRAPH_SUFFIXES = (".svg", ".png", ".pdf", ".dot")
+
+
+#: The interpreter, numpy, matplotlib and tqdm themselves, in the memory estimate of ``train``.
+BASE_MEMORY = 100 * 2**20
 
 
 class CLIError(Exception):
@@ -206,8 +212,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--hidden", type=_positive_int, default=None,
                    help=f"hidden units (default: {BOOK_HIDDEN})")
-    p.add_argument("--batch-size", type=_positive_int, default=None,
-                   help=f"mini-batch size (default: {BOOK_BATCH_SIZE})")
+    p.add_argument(
+        "--batch-size", type=_positive_int, default=None,
+        help=f"mini-batch size, at most the training set's size ({MNIST_TRAIN_SIZE}; a larger "
+        "one is refused, not clamped); each batch is drawn with replacement, as the book's "
+        f"np.random.choice(train_size, batch_size) does (default: {BOOK_BATCH_SIZE})",
+    )
     p.add_argument("--iters", type=_positive_int, default=None,
                    help=f"iterations (mini-batches) (default: {BOOK_ITERS})")
     p.add_argument("--seed", type=_seed, default=None,
@@ -349,6 +359,167 @@ def _step(
         out[name] = a.astype(p.data.dtype) if a.dtype != p.data.dtype or not a.flags.owndata \
             else a
     return float(loss.data), out
+
+
+# --------------------------------------------------------------------------- memory
+
+
+def _estimate_train_memory(
+    *,
+    hidden: int,
+    batch_size: int,
+    dtype: np.dtype[Any],
+    optimizer_slots: int,
+    train_size: int = MNIST_TRAIN_SIZE,
+    test_size: int = MNIST_TEST_SIZE,
+) -> dict[str, int]:
+    """The bytes a ``train`` run holds at its peak, by part, and their ``"total"``.
+
+    A model of what the loop allocates, where ``f`` is the dtype's size (it came within 15%
+    of the peak RSS of real runs at hidden sizes 50-20000 and batches 100-60000):
+
+    - ``data``: MNIST as loaded: float32 images, float32 one-hot labels, intp class labels.
+    - ``parameters``: W1, b1, W2, b2; ``optimizer``: one copy of them per optimizer slot
+      (Momentum's ``v``, Adam's ``m`` and ``v``, ...).
+    - ``step``: one iteration's transients: the gradients and the update's temporaries
+      (3x the parameters), the batch gathered (float32) and converted (``f``), and about
+      five ``batch x hidden`` arrays (the hidden layer forward and backward).
+    - ``evaluation``: an EVAL_BATCH slice converted to ``f`` and two ``EVAL_BATCH x hidden``
+      arrays, plus the predicted labels.
+    - ``checkpoint``: the state dicts copied for a checkpoint (parameters and slots).
+    - ``base``: the interpreter and libraries (BASE_MEMORY).
+
+    The total is ``base + data + parameters + optimizer`` plus the largest of ``step``,
+    ``evaluation`` and ``checkpoint`` (they never overlap).
+    """
+    f = dtype.itemsize
+    n = train_size + test_size
+    n_params = INPUT_SIZE * hidden + hidden + hidden * OUTPUT_SIZE + OUTPUT_SIZE
+    params = n_params * f
+    rows = min(EVAL_BATCH, max(train_size, test_size))
+    parts = {
+        "data": n * INPUT_SIZE * 4 + n * OUTPUT_SIZE * 4 + n * 8,
+        "parameters": params,
+        "optimizer": optimizer_slots * params,
+        "step": 3 * params + batch_size * (INPUT_SIZE * (4 + f) + OUTPUT_SIZE * (4 + 4 * f))
+        + 5 * batch_size * hidden * f,
+        "evaluation": rows * (INPUT_SIZE + 2 * hidden + 2 * OUTPUT_SIZE) * f + train_size * 8,
+        "checkpoint": (1 + optimizer_slots) * params,
+        "base": BASE_MEMORY,
+    }
+    parts["total"] = (
+        parts["base"] + parts["data"] + parts["parameters"] + parts["optimizer"]
+        + max(parts["step"], parts["evaluation"], parts["checkpoint"])
+    )
+    return parts
+
+
+def _available_memory(
+    meminfo: Path = Path("/proc/meminfo"), cgroup: Path = Path("/sys/fs/cgroup")
+) -> tuple[int, str] | None:
+    """The memory a new run may use, in bytes, and where the number comes from; None if
+    unknown (then ``train`` makes no memory check).
+
+    ``MemAvailable`` from ``/proc/meminfo`` (Linux); else the physical memory size
+    (``os.sysconf``; a run larger than that can never fit). Either is lowered to the room
+    left under a cgroup memory limit (a container's), when one is set.
+    """
+    found: tuple[int, str] | None = None
+    try:
+        for line in meminfo.read_text().splitlines():
+            key, _, rest = line.partition(":")
+            if key.strip() == "MemAvailable":
+                value, unit = rest.split()
+                if unit != "kB":
+                    raise ValueError(unit)
+                found = (int(value) * 1024, f"MemAvailable in {meminfo}")
+    except (OSError, ValueError):
+        found = None
+    if found is None:
+        try:
+            total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (AttributeError, OSError, ValueError):
+            total = -1
+        if total > 0:
+            found = (total, "the physical memory size")
+    # cgroup v2, then v1 (whose "no limit" is a huge number).
+    for limit_file, usage_file in (
+        ("memory.max", "memory.current"),
+        ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes"),
+    ):
+        try:
+            limit = int((cgroup / limit_file).read_text().strip())  # "max": ValueError
+            usage = int((cgroup / usage_file).read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if limit < 2**60:
+            room = max(limit - usage, 0)
+            if found is None or room < found[0]:
+                found = (room, f"the cgroup limit {cgroup / limit_file} less its usage")
+        break
+    return found
+
+
+def _format_bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError  # pragma: no cover
+
+
+def _check_batch_size(batch_size: int, train_size: int) -> None:
+    """Refuse a batch larger than the training set.
+
+    Raises:
+        CLIError: ``batch_size > train_size``.
+    """
+    if batch_size > train_size:
+        raise CLIError(
+            f"--batch-size {batch_size} is larger than the training set ({train_size} "
+            f"images): use at most {train_size}"
+        )
+
+
+def _check_memory(config: Mapping[str, Any]) -> tuple[int, tuple[int, str] | None]:
+    """The run's memory estimate and the memory available; refuse a run that cannot fit.
+
+    Raises:
+        CLIError: the estimate exceeds the memory available (``_available_memory``).
+    """
+    opt = _optimizers()[config["optimizer"]](lr=config["lr"])
+    parts = _estimate_train_memory(
+        hidden=config["hidden"], batch_size=config["batch_size"],
+        dtype=np.dtype(config["dtype"]), optimizer_slots=len(opt.state_dict()["slots"]),
+    )
+    available = _available_memory()
+    if available is not None and parts["total"] > available[0]:
+        fmt = _format_bytes
+        raise CLIError(
+            f"this run needs about {fmt(parts['total'])} of memory (--hidden "
+            f"{config['hidden']}, --batch-size {config['batch_size']}, {config['dtype']}, "
+            f"{config['optimizer']}: parameters {fmt(parts['parameters'])}, optimizer state "
+            f"{fmt(parts['optimizer'])}, one step {fmt(parts['step'])}, evaluation "
+            f"{fmt(parts['evaluation'])}, MNIST {fmt(parts['data'])}) but "
+            f"{fmt(available[0])} is available ({available[1]}); use a smaller --hidden or "
+            "--batch-size, or --dtype float32"
+        )
+    return parts["total"], available
+
+
+class _Progress:
+    """Where a training run is, for the message of a MemoryError (see ``_cmd_train``)."""
+
+    def __init__(self) -> None:
+        self.phase = "setting up"
+        self.iteration: int | None = None  # the iteration running (0-based), if in the loop
+        self.iters = 0
+        self.saved: int | None = None  # the iteration of the checkpoint on disk, if any
+
+    def where(self) -> str:
+        if self.iteration is not None:
+            return f"in iteration {self.iteration + 1} of {self.iters}"
+        return f"while {self.phase}"
 
 
 # --------------------------------------------------------------------------- train
@@ -521,15 +692,44 @@ def _blas_threads(n: int) -> Iterator[None]:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    """``train``: check the run fits, set the BLAS threads, train.
+
+    Raises:
+        CLIError: a bad configuration or checkpoint, a run too big for the memory
+            available, or a MemoryError during the run (the checkpoint on disk, if any, is
+            the last one written whole).
+    """
     config, out_dir, resumed = _train_config(args)
-    with _blas_threads(config["threads"]):
-        return _train(args, config, out_dir, resumed)
+    _check_batch_size(config["batch_size"], MNIST_TRAIN_SIZE)
+    need, available = _check_memory(config)
+    progress = _Progress()
+    try:
+        with _blas_threads(config["threads"]):
+            return _train(args, config, out_dir, resumed, progress)
+    except MemoryError as e:
+        from .checkpoint import CHECKPOINT_NAME
+
+        saved = (
+            f"{out_dir / CHECKPOINT_NAME} (after iteration {progress.saved}) is intact: "
+            f"continue with '{PROG} train --resume {shlex.quote(str(out_dir))}'"
+            if progress.saved is not None else "no checkpoint was written"
+        )
+        room = "" if available is None else f", {_format_bytes(available[0])} available"
+        raise CLIError(
+            f"out of memory {progress.where()} (estimated need {_format_bytes(need)}{room}); "
+            f"{saved}; use a smaller --hidden or --batch-size, or --dtype float32"
+        ) from e
 
 
 def _train(
-    args: argparse.Namespace, config: dict[str, Any], out_dir: Path, resumed: Checkpoint | None
+    args: argparse.Namespace,
+    config: dict[str, Any],
+    out_dir: Path,
+    resumed: Checkpoint | None,
+    progress: _Progress,
 ) -> int:
-    """The training run of ``train`` (``_cmd_train`` has set the BLAS threads)."""
+    """The training run of ``train`` (``_cmd_train`` has set the BLAS threads); it keeps
+    ``progress`` up to date."""
     from tqdm import tqdm  # type: ignore[import-untyped,unused-ignore]
 
     from .checkpoint import (
@@ -551,11 +751,15 @@ def _train(
         raise CLIError(f"cannot create the output directory {out_dir}: {e}") from e
     remove_stale_temp_files(ckpt_path)  # left by a checkpoint write that was killed midway
 
+    if resumed is not None:
+        progress.saved = resumed.iteration
+    progress.phase = "loading MNIST"
     data_args = argparse.Namespace(
         data=None if config["data"] is None else Path(config["data"]), download=args.download
     )
     x_train, t_train, x_test, t_test = _load_mnist(data_args, one_hot_label=True)
     y_train, y_test = _labels(t_train), _labels(t_test)
+    _check_batch_size(config["batch_size"], x_train.shape[0])  # MNIST from elsewhere
     # The images stay float32 (as loaded, 188 MB); the network converts each batch to its
     # dtype, as the book's float64 net does with its float32 images.
     dtype = np.dtype(config["dtype"])
@@ -564,6 +768,7 @@ def _train(
     # independent child stream of the same seed. Same seed -> the same run, bit for bit.
     seed: int = config["seed"]
     hidden: int = config["hidden"]
+    progress.phase = "building the network"
     network = TwoLayerNet(INPUT_SIZE, hidden, OUTPUT_SIZE, dtype=dtype, seed=seed)
     batch_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
     optimizer = opt_cls(lr=lr)
@@ -649,7 +854,7 @@ def _train(
             save_checkpoint(ckpt_path, ckpt)  # atomic: the previous one survives any failure
         except OSError as e:
             raise CLIError(f"cannot write the checkpoint {ckpt_path}: {e}") from e
-        saved_at = completed
+        saved_at = progress.saved = completed
 
     threads: int = config["threads"]
     tqdm.write(
@@ -666,6 +871,8 @@ def _train(
                 "run's only if that run used as many"
             )
     completed = start_iter
+    progress.iters = iters_num
+    progress.phase = "writing the first checkpoint"
     with _deferred_signals() as received:
         if every and saved_at < 0:
             write_checkpoint(0)
@@ -673,6 +880,7 @@ def _train(
         with tqdm(total=iters_num, initial=start_iter, desc="train", unit="it",
                   dynamic_ncols=True, disable=None) as bar:
             for i in range(start_iter, iters_num):
+                progress.iteration = i
                 batch_mask = batch_rng.choice(train_size, batch_size)
                 x_batch = x_train[batch_mask]
                 t_batch = t_train[batch_mask]
@@ -703,6 +911,8 @@ def _train(
                     break
                 if every and completed % every == 0:
                     write_checkpoint(completed)
+        progress.iteration = None
+        progress.phase = "writing the last checkpoint"
 
         if received or (every and saved_at != completed):
             if saved_at != completed:
@@ -717,6 +927,7 @@ def _train(
                 )
                 return 128 + received[0]
 
+        progress.phase = "evaluating the trained network"
         final = (
             epochs[-1] if epochs and epochs[-1]["iteration"] == iters_num - 1
             else evaluate(iters_num - 1)
@@ -744,6 +955,7 @@ def _train(
                 "values": train_loss_list[::every_loss],
             },
         }
+        progress.phase = "writing the outputs"
         try:
             save(network, out_dir / "model.npz")  # atomic, no pickle
             with _atomic_write(out_dir / "metrics.json", "w") as f:
@@ -938,6 +1150,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except (CLIError, TinygradFishError, OSError) as e:
         print(f"{PROG}: error: {_one_line(e)}", file=sys.stderr)
+        return 2
+    except MemoryError:  # train reports its own (with the checkpoint's state); the rest
+        print(f"{PROG}: error: out of memory", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
