@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -189,6 +191,51 @@ def test_not_a_checkpoint(tmp_path: Path) -> None:
         load_checkpoint(path)
     with pytest.raises(CheckpointError, match="no checkpoint to resume from"):
         load_checkpoint(tmp_path / "nope.npz")
+
+
+def test_checkpoint_meta_is_strict_json(tmp_path: Path) -> None:
+    """The metadata was written with allow_nan=True: a NaN would make it invalid JSON."""
+    path = tmp_path / CHECKPOINT_NAME
+    save_checkpoint(path, small_checkpoint())
+
+    def refuse(name: str) -> Any:
+        raise ValueError(f"not JSON: {name}")
+
+    with np.load(path, allow_pickle=False) as z:
+        assert json.loads(z["meta"].tobytes(), parse_constant=refuse)["iteration"] == 120
+    before = path.read_bytes()
+    for change, where in [
+        (lambda c: c.epochs[0].update(test_acc=float("nan")), "epochs[0].test_acc"),
+        (lambda c: c.config.update(lr=float("inf")), "config.lr"),
+        (lambda c: setattr(c, "wall_time_s", -float("inf")), "wall_time_s"),
+    ]:
+        ckpt = small_checkpoint()
+        change(ckpt)
+        with pytest.raises(ValueError, match=rf"holds a NaN or infinity \(at {re.escape(where)}\)"):
+            save_checkpoint(path, ckpt)
+        assert path.read_bytes() == before  # nothing written
+    # The losses are an array, not JSON: a NaN among them is kept exactly.
+    ckpt = small_checkpoint(3)
+    ckpt.losses = np.array([2.3, np.nan, np.inf])
+    save_checkpoint(path, ckpt)
+    assert load_checkpoint(path).losses.tobytes() == ckpt.losses.tobytes()
+
+
+def test_a_checkpoint_whose_meta_holds_nan_from_an_earlier_version_still_reads(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / CHECKPOINT_NAME
+    save_checkpoint(path, small_checkpoint())
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(arrays["meta"].tobytes())
+    meta["epochs"][0]["test_acc"] = float("nan")
+    text = json.dumps(meta, allow_nan=True)  # as version 0.1's save_checkpoint wrote it
+    assert "NaN" in text
+    arrays["meta"] = np.frombuffer(text.encode(), dtype=np.uint8)
+    save(arrays, path)
+    back = load_checkpoint(path)
+    assert math.isnan(back.epochs[0]["test_acc"]) and back.iteration == 120
 
 
 def test_a_failed_write_leaves_the_previous_checkpoint(

@@ -446,6 +446,87 @@ def test_same_seed_same_run(tmp_path: Path) -> None:
     assert w3["W1"].tobytes() != w1["W1"].tobytes()
 
 
+def strict_json(text: str) -> Any:
+    """``json.loads`` that refuses NaN, Infinity and -Infinity (not JSON; Python's json
+    reads them by default)."""
+
+    def refuse(name: str) -> Any:
+        raise ValueError(f"not JSON: {name}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_strict_json_refuses_nan() -> None:
+    with pytest.raises(ValueError, match="not JSON: NaN"):
+        strict_json('{"loss": NaN}')
+
+
+def test_json_safe_turns_non_finite_floats_into_null() -> None:
+    data = {"a": [1.5, float("nan"), (float("inf"), 2)], "b": {"c": -float("inf")}, "d": "x",
+            "e": 3, "f": None, "g": True}
+    assert cli._json_safe(data) == {"a": [1.5, None, [None, 2]], "b": {"c": None}, "d": "x",
+                                    "e": 3, "f": None, "g": True}
+    assert strict_json(json.dumps(cli._json_safe(data), allow_nan=False))["b"] == {"c": None}
+
+
+@pytest.mark.slow
+def test_metrics_json_is_strict_json(trained: tuple[Path, str]) -> None:
+    out, _ = trained
+    assert strict_json((out / "metrics.json").read_text())["threads"] == cli.DEFAULT_THREADS
+
+
+@pytest.mark.slow
+def test_lr_that_diverges_stops_with_a_clear_message_and_valid_json(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """--lr 1e308 used to run on with a NaN loss, exit 0 and write ``NaN`` into metrics.json
+    (not JSON). It stops at the first non-finite loss, before that iteration's update, with
+    one line and exit code 3, writes no outputs, and leaves the checkpoints strict JSON."""
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "train", "--lr", "1e308", "--iters", "10", "--checkpoint-every",
+                       "1", "--out", out, "--data", mnist_root(), "--no-download")
+    assert code == cli.EXIT_DIVERGED == 3
+    assert_one_line_error(
+        err, "tinygrad-fish: error: training diverged: the loss is nan in iteration 2 of 10 "
+        "(--lr 1e+308); try a smaller --lr; no outputs written; "
+        f"{out / 'checkpoint.npz'} (after iteration 1) is left as it was",
+    )
+    assert [p.name for p in out.iterdir()] == ["checkpoint.npz"]  # no metrics.json, no model
+    with np.load(out / "checkpoint.npz", allow_pickle=False) as z:
+        meta = strict_json(z["meta"].tobytes().decode())
+    assert meta["iteration"] == 1 and meta["config"]["lr"] == 1e308
+    code, stdout, _ = run(capsys, "train", "--help")
+    assert code == 0
+    assert "Stops with exit code 3 (and no outputs) if the loss becomes NaN or infinite" in \
+        " ".join(stdout.split())
+
+
+@pytest.mark.slow
+def test_weights_that_stop_being_finite_are_a_divergence_too(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A NaN weight the loss does not show (here: the loss is faked) is caught at the end:
+    no model.npz holding NaN is written."""
+    real_step = cli._step
+    calls = []
+
+    def step(network: Any, names: Any, tensors: Any, x: Any, t: Any) -> Any:
+        calls.append(1)
+        loss, grads = real_step(network, names, tensors, x, t)
+        if len(calls) == 3:
+            tensors[names.index("b2")].data[0] = np.nan
+        return (1.0 if len(calls) >= 3 else loss), grads
+
+    monkeypatch.setattr(cli, "_step", step)
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "train", "--iters", "5", "--out", out, "--data", mnist_root(),
+                       "--no-download")
+    assert code == 3
+    assert_one_line_error(err, "training diverged: W1, b1, W2, b2 are no longer finite after "
+                          "iteration 5 (--lr 0.1); try a smaller --lr; no outputs written")
+    assert not out.exists() or list(out.iterdir()) == []
+
+
 @pytest.mark.slow
 def test_gradcheck_on_real_mnist(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "gradcheck", "--data", mnist_root(), "--no-download")

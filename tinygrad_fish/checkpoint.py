@@ -5,11 +5,13 @@ A checkpoint is a single file, written atomically by :func:`tinygrad_fish.serial
 the previous checkpoint; a crash or a kill mid-write leaves the previous checkpoint intact),
 and read back without pickle. It holds numeric arrays only:
 
-- ``meta``: UTF-8 JSON text stored as a ``uint8`` array (numeric, so the no-pickle reader
-  accepts it): the format name and version, the number of completed iterations, the run's
-  configuration (hyperparameters, data location), a fingerprint of the data, the batch
-  sampler's ``bit_generator.state`` (a JSON object of Python ints), the optimizer's scalar
-  state and slot names, the per-epoch accuracies and the wall time so far.
+- ``meta``: UTF-8 JSON text (strict: no ``NaN`` or ``Infinity``; checkpoints of earlier
+  versions that hold them are still read) stored as a ``uint8`` array (numeric, so the
+  no-pickle reader accepts it): the format name and version, the number of completed
+  iterations, the run's configuration (hyperparameters, BLAS thread count, data location), a
+  fingerprint of the data, the batch sampler's ``bit_generator.state`` (a JSON object of
+  Python ints), the optimizer's scalar state and slot names, the per-epoch accuracies and the
+  wall time so far.
 - ``param.NAME``: the model's state dict (``W1``, ``b1``, ...), in its own dtype.
 - ``optim.ATTR.K``: the ``K``-th array of the optimizer's slot ``ATTR`` (Momentum's ``v``,
   AdaGrad's and RMSprop's ``h``, Adam's ``m`` and ``v``); the keys are listed in ``meta``.
@@ -118,16 +120,45 @@ class Checkpoint:
 # ------------------------------------------------------------------------------ save / load
 
 
-def _as_json_bytes(obj: Any) -> Array:
-    text = json.dumps(obj, allow_nan=True, sort_keys=False)
+def _non_finite(obj: Any, where: str = "") -> str | None:
+    """Where (``config.lr``, ``epochs[3].test_acc``) the first NaN or infinite float in
+    ``obj`` is, or None."""
+    if isinstance(obj, float):
+        return None if math.isfinite(obj) else where.lstrip(".")
+    if isinstance(obj, Mapping):
+        pairs: Any = ((f"{where}.{k}", v) for k, v in obj.items())
+    elif isinstance(obj, list | tuple):
+        pairs = ((f"{where}[{i}]", v) for i, v in enumerate(obj))
+    else:
+        return None
+    for sub, value in pairs:
+        found = _non_finite(value, sub)
+        if found is not None:
+            return found
+    return None
+
+
+def _as_json_bytes(obj: Mapping[str, Any]) -> Array:
+    """``obj`` as strict JSON (no NaN or Infinity, which JSON has not), UTF-8 bytes."""
+    try:
+        text = json.dumps(obj, allow_nan=False, sort_keys=False)
+    except ValueError as e:
+        where = _non_finite(obj)
+        raise ValueError(
+            f"cannot save a checkpoint whose metadata holds a NaN or infinity (at {where}); "
+            "JSON has no such numbers"
+        ) from e
     return np.frombuffer(text.encode("utf-8"), dtype=np.uint8).copy()
 
 
 def save_checkpoint(path: PathLike, ckpt: Checkpoint) -> None:
     """Write ``ckpt`` to ``path`` atomically (temp file, fsync, ``os.replace``), no pickle.
 
+    The metadata is strict JSON; the losses (an array) may be anything, NaN included.
+
     Raises:
-        ValueError: ``ckpt.losses`` does not hold one loss per iteration.
+        ValueError: ``ckpt.losses`` does not hold one loss per iteration; a metadata float
+            (in the config, data, epochs, optimizer scalars, wall time) is NaN or infinite.
         TypeError: a metadata value (config, data, epochs, RNG state, optimizer scalars or
             slot keys) that JSON cannot encode.
         DTypeError: a parameter or optimizer slot that is not a numeric array.

@@ -32,8 +32,12 @@ MNIST is read from ``--data DIR``, else ``$TINYGRAD_FISH_DATA``, else a cache di
 downloaded into (see :func:`tinygrad_fish.datasets.load_mnist`).
 
 Exit codes: 0 success; 1 ``gradcheck`` found a difference above its tolerance; 2 a usage error
-or a problem with the data, a model file or an output path (one line on stderr, no traceback);
-130 interrupted (143 for ``train`` stopped by SIGTERM). tqdm and matplotlib are imported
+or a problem with the data, a model file or an output path, a run too big for the memory
+available or out of memory (one line on stderr, no traceback); 3 ``train`` diverged: a loss
+(or, at the end, a weight) that is NaN or infinite, as a too large ``--lr`` gives; it stops
+at once and writes no outputs, and says to try a smaller ``--lr``; 130 interrupted (143 for
+``train`` stopped by SIGTERM). ``metrics.json`` and the checkpoint's metadata are strict JSON
+(never ``NaN`` or ``Infinity``). tqdm and matplotlib are imported
 inside the commands that use them.
 """
 
@@ -92,6 +96,8 @@ MAX_LOSS_POINTS = 1000
 #: result also depends on the thread count (float sums in another order), so a fixed default
 #: keeps runs repeatable whatever OPENBLAS_NUM_THREADS says.
 DEFAULT_THREADS = 1
+#: The exit code of a ``train`` run that diverged (its loss or weights stopped being finite).
+EXIT_DIVERGED = 3
 #: ``gradcheck`` fails when a mean absolute difference exceeds this (float64).
 GRADCHECK_TOL = 1e-9
 GRAPH_SUFFIXES = (".svg", ".png", ".pdf", ".dot")
@@ -196,7 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train the book's TwoLayerNet(784, HIDDEN, 10) on MNIST with mini-batch "
         "gradient descent, as ch05's train_neuralnet.py (whose hyperparameters are the "
         "defaults). Prints the train and test accuracy once per epoch and at the end; writes "
-        "OUT/curves.png, OUT/metrics.json and OUT/model.npz.",
+        "OUT/curves.png, OUT/metrics.json and OUT/model.npz. Stops with exit code "
+        f"{EXIT_DIVERGED} (and no outputs) if the loss becomes NaN or infinite: the run "
+        "diverged, try a smaller --lr.",
     )
     names = sorted(_optimizers())
     # The hyperparameters default to None, "not given": a new run fills in the defaults the
@@ -335,6 +343,18 @@ def _atomic_write(path: Path, mode: str = "wb") -> Iterator[IO[Any]]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _json_safe(obj: Any) -> Any:
+    """``obj`` with every NaN or infinite float replaced by None (JSON's null), so that
+    ``json.dumps(..., allow_nan=False)`` writes strict JSON."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, Mapping):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_json_safe(v) for v in obj]
+    return obj
 
 
 def _step(
@@ -873,7 +893,11 @@ def _train(
     completed = start_iter
     progress.iters = iters_num
     progress.phase = "writing the first checkpoint"
-    with _deferred_signals() as received:
+    diverged = ""
+    # NaN and infinities are caught by the checks on the loss and weights below, which stop
+    # the run with one line; numpy's RuntimeWarnings about them would only precede it.
+    with _deferred_signals() as received, np.errstate(over="ignore", invalid="ignore",
+                                                      divide="ignore"):
         if every and saved_at < 0:
             write_checkpoint(0)
         running, n_running = 0.0, 0
@@ -890,6 +914,9 @@ def _train(
                 # (a second forward pass per iteration, ~1/3 of the step's cost) for nearly
                 # the same curve.
                 loss, grads = _step(network, names, tensors, x_batch, t_batch)
+                if not math.isfinite(loss):  # diverged: stop before the update
+                    diverged = f"the loss is {loss} in iteration {i + 1} of {iters_num}"
+                    break
                 optimizer.update(network.params, grads)
                 train_loss_list.append(loss)
 
@@ -913,6 +940,23 @@ def _train(
                     write_checkpoint(completed)
         progress.iteration = None
         progress.phase = "writing the last checkpoint"
+        if not diverged:
+            bad = [n for n, t in zip(names, tensors, strict=True)
+                   if not np.isfinite(t.data).all()]
+            if bad:
+                diverged = (f"{', '.join(bad)} {'is' if len(bad) == 1 else 'are'} no longer "
+                            f"finite after iteration {completed}")
+        if diverged:
+            kept = (
+                f"; {ckpt_path} (after iteration {saved_at}) is left as it was"
+                if saved_at >= 0 else ""
+            )
+            print(
+                f"{PROG}: error: training diverged: {diverged} (--lr {lr:g}); try a smaller "
+                f"--lr; no outputs written{kept}",
+                file=sys.stderr,
+            )
+            return EXIT_DIVERGED
 
         if received or (every and saved_at != completed):
             if saved_at != completed:
@@ -959,7 +1003,9 @@ def _train(
         try:
             save(network, out_dir / "model.npz")  # atomic, no pickle
             with _atomic_write(out_dir / "metrics.json", "w") as f:
-                json.dump(metrics, f, indent=1)
+                # Strict JSON (the run stops at a non-finite loss; no NaN can be left, but a
+                # stray one would be null, never the invalid NaN).
+                json.dump(_json_safe(metrics), f, indent=1, allow_nan=False)
                 f.write("\n")
             _plot_curves(out_dir / "curves.png", train_loss_list, epochs, final)
         except OSError as e:
