@@ -77,6 +77,31 @@ def test_bad_arguments_exit_2_with_one_line(
     assert_one_line_error(err, needle, "tinygrad-fish")
 
 
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["train", "--out", ""], "tinygrad-fish train: argument --out: must not be empty"),
+        (["train", "--out", "  "], "tinygrad-fish train: argument --out: must not be empty"),
+        (["graph", "--out", ""], "tinygrad-fish graph: argument --out: must not be empty"),
+        (["train", "--resume", ""], "argument --resume: must not be empty"),
+        (["train", "--data", ""], "argument --data: must not be empty"),
+        (["evaluate", ""], "argument MODEL.npz: must not be empty"),
+    ],
+)
+def test_out_empty_string_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    argv: list[str], needle: str
+) -> None:
+    """``--out ""`` (an unset shell variable) was Path(""), the current directory: train
+    wrote its outputs there. Refused, and nothing is written."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, *argv, "--iters", "1") if argv[0] == "train" else run(
+        capsys, *argv)
+    assert code == 2 and out == ""
+    assert_one_line_error(err, needle)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_optimizer_names_are_case_insensitive(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

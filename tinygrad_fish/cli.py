@@ -155,8 +155,16 @@ def _seed(text: str) -> int:
     return value
 
 
+def _path(text: str) -> Path:
+    """A path argument; an empty one (``--out ""``, as an unset shell variable gives) is
+    refused rather than taken as the current directory, which ``Path("")`` is."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return Path(text)
+
+
 def _graph_path(text: str) -> Path:
-    path = Path(text)
+    path = _path(text)
     if path.suffix.lower() not in GRAPH_SUFFIXES:
         raise argparse.ArgumentTypeError(
             f"{text!r}: the file name must end in {', '.join(GRAPH_SUFFIXES)}"
@@ -175,7 +183,7 @@ def _optimizers() -> Mapping[str, type[Optimizer]]:
 
 def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--data", metavar="DIR", type=Path, default=None,
+        "--data", metavar="DIR", type=_path, default=None,
         help="MNIST directory (default: $TINYGRAD_FISH_DATA, else a cache directory "
         "MNIST is downloaded into)",
     )
@@ -239,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
         "run is bit-for-bit repeatable, and resumable, at the same thread count, which the "
         "checkpoint records and --resume applies",
     )
-    p.add_argument("--out", metavar="DIR", type=Path, default=None,
+    p.add_argument("--out", metavar="DIR", type=_path, default=None,
                    help="output directory (default: runs/train; with --resume, its DIR)")
     p.add_argument(
         "--checkpoint-every", metavar="N", type=_positive_int, default=None,
@@ -248,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: no periodic checkpoints; Ctrl-C or SIGTERM still writes one)",
     )
     p.add_argument(
-        "--resume", metavar="DIR", type=Path, default=None,
+        "--resume", metavar="DIR", type=_path, default=None,
         help="continue the run whose checkpoint is DIR/checkpoint.npz, writing into DIR; "
         "the result is bit for bit the uninterrupted run's (at the thread count the "
         "checkpoint records, which it applies). Options left out take the checkpoint's "
@@ -263,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Load a model.npz written by 'train' and print its MNIST test accuracy "
         "and a 10x10 confusion matrix (rows: true digit, columns: predicted digit).",
     )
-    p.add_argument("model", metavar="MODEL.npz", type=Path, help="the saved state dict")
+    p.add_argument("model", metavar="MODEL.npz", type=_path, help="the saved state dict")
     _add_data_args(p)
     p.set_defaults(func=_cmd_evaluate)
 
