@@ -269,7 +269,7 @@ path = sys.argv[1]
 for k in range(1, 10_000):
     big = np.full(1_500_000, float(k))  # 12 MB: each write takes a while
     save_checkpoint(path, Checkpoint(iteration=k, params={"W": big}, optimizer=SGD().state_dict(),
-        rng_state={"bit_generator": "PCG64"}, losses=np.full(k, float(k))))
+        rng_state=np.random.default_rng(k).bit_generator.state, losses=np.full(k, float(k))))
     print(k, flush=True)
 """
 
@@ -364,6 +364,89 @@ def test_resume_from_a_corrupt_checkpoint_fails_clearly(
                           needle)
     assert path.read_bytes() == content  # never a silent restart from scratch
     assert [p.name for p in run_dir.iterdir()] == [CHECKPOINT_NAME]
+
+
+def rewrite_meta(path: Path, change: Callable[[dict[str, Any]], Any]) -> None:
+    """Rewrite a checkpoint's metadata with ``change(meta)`` (as a hand edit would)."""
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(arrays["meta"].tobytes())
+    change(meta)
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    save(arrays, path)
+
+
+def set_rng(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    """A change setting meta["rng"][a][b]... (path "a.b") to value, or deleting it (...)."""
+
+    def change(meta: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        d = meta
+        for key in ["rng", *parents]:
+            d = d[key]
+        if value is ...:
+            del d[last]
+        else:
+            d[last] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        (set_rng("bit_generator", "NoSuchGen"), "unknown bit generator 'NoSuchGen'"),
+        (set_rng("bit_generator", "SeedSequence"), "unknown bit generator 'SeedSequence'"),
+        (set_rng("bit_generator", ...), "no random generator state"),
+        (lambda m: m.update(rng="PCG64"), "no random generator state"),
+        (set_rng("bit_generator", "MT19937"),
+         "numpy refuses its MT19937 random generator state (missing 'key')"),
+        (set_rng("state", ...), "numpy refuses its PCG64 random generator state (missing "
+         "'state')"),
+        (set_rng("state", [1, 2]), "numpy refuses its PCG64 random generator state"),
+        (set_rng("state.inc", ...), "(missing 'inc')"),
+        (set_rng("state.state", "12"), "state's state.state is '12', not an integer"),
+        (set_rng("state.state", 1.5), "state's state.state is 1.5, not an integer"),
+        (set_rng("has_uint32", True), "state's has_uint32 is True, not an integer"),
+        (set_rng("uinteger", None), "state's uinteger is None, not an integer"),
+        (set_rng("has_uint32", 7), "has_uint32 is 7, not 0 or 1"),
+        (set_rng("state.state", -1), "numpy refuses its PCG64 random generator state"),
+        (set_rng("state.inc", 2**200), "numpy refuses its PCG64 random generator state"),
+        (set_rng("uinteger", 2**40), "numpy refuses its PCG64 random generator state"),
+        (set_rng("extra", 1), "does not read back the same"),
+    ],
+    ids=["unknown-name", "not-a-bit-generator", "no-name", "not-an-object", "other-generator",
+         "no-state", "state-a-list", "no-inc", "str", "float", "bool", "null", "has-uint32-7",
+         "negative", "too-big-128", "too-big-32", "extra-field"],
+)
+def test_resume_refuses_a_malformed_rng_state(
+    capsys: pytest.CaptureFixture[str], run_dir: Path, change: Callable[..., Any], needle: str
+) -> None:
+    """A hand-edited or damaged "rng" in a checkpoint's metadata gave a raw numpy traceback
+    (OverflowError, TypeError), or was silently truncated (a float, a bool); now a
+    CheckpointError at load, a one-line exit 2 at --resume, before any data is read."""
+    path = run_dir / CHECKPOINT_NAME
+    rewrite_meta(path, change)
+    with pytest.raises(CheckpointError) as info:
+        load_checkpoint(path)
+    assert f"{path} is not a valid training checkpoint: " in str(info.value)
+    assert needle in str(info.value)
+    before = path.read_bytes()
+    code, out, err = run(capsys, "train", "--resume", run_dir, "--data", run_dir / "none",
+                         "--no-download")
+    assert code == 2 and out == ""
+    assert_one_line_error(err, f"tinygrad-fish: error: {path} is not a valid training "
+                          "checkpoint: ", needle)
+    assert path.read_bytes() == before
+    assert [p.name for p in run_dir.iterdir()] == [CHECKPOINT_NAME]
+
+
+def test_a_valid_rng_state_of_another_bit_generator_loads(tmp_path: Path) -> None:
+    path = tmp_path / CHECKPOINT_NAME
+    ckpt = small_checkpoint()
+    ckpt.rng_state = np.random.Generator(np.random.PCG64DXSM(4)).bit_generator.state
+    save_checkpoint(path, ckpt)
+    assert load_checkpoint(path).rng_state == ckpt.rng_state
 
 
 def test_resume_without_a_checkpoint(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

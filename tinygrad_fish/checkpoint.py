@@ -200,6 +200,50 @@ def save_checkpoint(path: PathLike, ckpt: Checkpoint) -> None:
     save(arrays, path)
 
 
+def _check_rng_state(rng: Any) -> None:
+    """Check that ``rng`` is a ``bit_generator.state`` numpy takes back exactly.
+
+    Raises:
+        ValueError: it is not a JSON object naming one of numpy's bit generators; a value
+            is not an integer (a float or a bool, which numpy would truncate silently);
+            ``has_uint32`` is not 0 or 1; numpy refuses the state (a missing or ill-typed
+            field, an integer out of range), or it does not read back the same.
+    """
+    if not isinstance(rng, dict) or not isinstance(rng.get("bit_generator"), str):
+        raise ValueError("no random generator state")
+    name = rng["bit_generator"]
+    cls = getattr(np.random, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, np.random.BitGenerator)):
+        raise ValueError(f"the random generator state is of an unknown bit generator {name!r}")
+
+    def integers(value: Any, where: str) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                integers(v, f"{where}.{k}")
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                integers(v, f"{where}[{i}]")
+        elif isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"the random generator state's {where} is {value!r}, not an "
+                             "integer")
+
+    for key, value in rng.items():
+        if key != "bit_generator":
+            integers(value, key)
+    if rng.get("has_uint32", 0) not in (0, 1):
+        raise ValueError(f"the random generator state's has_uint32 is {rng['has_uint32']!r}, "
+                         "not 0 or 1")
+    gen = cls()
+    try:
+        gen.state = rng
+    except (KeyError, TypeError, ValueError, OverflowError, IndexError, AttributeError) as e:
+        what = f"missing {e}" if isinstance(e, KeyError) else str(e)
+        raise ValueError(f"numpy refuses its {name} random generator state ({what})") from e
+    if gen.state != rng:
+        raise ValueError(f"its {name} random generator state does not read back the same "
+                         "(an unexpected field, or a value out of range)")
+
+
 def _invalid(path: str, why: str) -> CheckpointError:
     return CheckpointError(f"{path} is not a valid training checkpoint: {why}", path)
 
@@ -209,7 +253,8 @@ def load_checkpoint(path: PathLike) -> Checkpoint:
 
     Raises:
         CheckpointError: the file is missing, unreadable, truncated or corrupt, of another
-            format or version, or inconsistent; the message says which and names the path.
+            format or version, or inconsistent (its random generator state included: numpy
+            must take it back exactly); the message says which and names the path.
     """
     p = os.fspath(path)
     if not os.path.exists(p):
@@ -254,8 +299,7 @@ def load_checkpoint(path: PathLike) -> Checkpoint:
         if set(arrays) != expected:
             raise ValueError(f"unexpected entries {sorted(set(arrays) - expected)}")
         rng = meta["rng"]
-        if not isinstance(rng, dict) or not isinstance(rng.get("bit_generator"), str):
-            raise ValueError("no random generator state")
+        _check_rng_state(rng)
         wall = float(meta["wall_time_s"])
         if not math.isfinite(wall):
             raise ValueError(f"bad wall time {wall}")

@@ -833,7 +833,7 @@ def _train(
             ]:
                 raise ValueError(f"a {resumed.rng_state['bit_generator']} generator state")
             batch_rng.bit_generator.state = dict(resumed.rng_state)
-        except (KeyError, ValueError, TypeError) as e:
+        except (KeyError, ValueError, TypeError, OverflowError) as e:
             raise CheckpointError(
                 f"{ckpt_path} does not fit the run it describes: {_one_line(e)}", ckpt_path
             ) from e
