@@ -3,17 +3,17 @@
 Four commands::
 
     tinygrad-fish train      [--optimizer sgd] [--lr 0.1] [--hidden 50] [--batch-size 100]
-                             [--iters 10000] [--seed 0] [--dtype float64] [--out runs/train]
-                             [--checkpoint-every N] [--resume DIR]
+                             [--iters 10000] [--seed 0] [--dtype float64] [--threads 1]
+                             [--out runs/train] [--checkpoint-every N] [--resume DIR]
     tinygrad-fish evaluate   MODEL.npz
     tinygrad-fish gradcheck  [--seed 0]
     tinygrad-fish graph      --out FILE.svg|png|pdf|dot [--backward] [--values] [--collapse]
 
 ``train`` is the fish book's ch05 ``train_neuralnet.py`` with its hyperparameters as the
-defaults, plus a progress bar, seeded (bit-for-bit repeatable) randomness and three output
-files: ``curves.png`` (the book's loss and accuracy figures), ``metrics.json`` and
-``model.npz`` (the state dict, which ``evaluate`` reads). ``gradcheck`` is the book's ch05
-``gradient_check.py``; ``graph`` draws the book's two-layer net with
+defaults, plus a progress bar, seeded (bit-for-bit repeatable) randomness, a fixed BLAS
+thread count and three output files: ``curves.png`` (the book's loss and accuracy figures),
+``metrics.json`` and ``model.npz`` (the state dict, which ``evaluate`` reads). ``gradcheck``
+is the book's ch05 ``gradient_check.py``; ``graph`` draws the book's two-layer net with
 :func:`tinygrad_fish.viz.render_book_graph`.
 
 Checkpoints: ``train --checkpoint-every N`` also writes ``OUT/checkpoint.npz`` (see
@@ -28,6 +28,21 @@ wherever the run was killed. Options left out take the checkpoint's values; a
 hyperparameter that differs from the checkpoint's is refused (exit 2); ``--iters`` may be
 raised to train on. A new run refuses an ``OUT`` that holds a checkpoint.
 
+Threads: float sums come out in another order with another number of BLAS threads, so a
+run's last bits depend on it. ``train --threads N`` (default 1, whatever
+``OPENBLAS_NUM_THREADS`` says) sets it with threadpoolctl; the checkpoint records it and
+``--resume`` applies it (a different ``--threads`` is refused): runs repeat, and resume, bit
+for bit at the recorded thread count. A checkpoint of an earlier version records none: it
+resumes with ``--threads`` (default 1), with a note.
+
+Memory: before reading any data ``train`` estimates the memory the run needs (parameters,
+gradients, optimizer slots, one batch's activations, the evaluation batches, MNIST) and
+refuses (exit 2) a run that needs more than is available: ``MemAvailable`` in
+``/proc/meminfo``, else the physical memory size, lowered to a cgroup limit's room if one is
+set; no check when none of these is known. A ``--batch-size`` larger than the training set
+(60000) is refused, not clamped. A MemoryError during the run is one line, exit 2; the
+checkpoint on disk is the last one written whole (never the half-updated state).
+
 MNIST is read from ``--data DIR``, else ``$TINYGRAD_FISH_DATA``, else a cache directory it is
 downloaded into (see :func:`tinygrad_fish.datasets.load_mnist`).
 
@@ -37,8 +52,8 @@ available or out of memory (one line on stderr, no traceback); 3 ``train`` diver
 (or, at the end, a weight) that is NaN or infinite, as a too large ``--lr`` gives; it stops
 at once and writes no outputs, and says to try a smaller ``--lr``; 130 interrupted (143 for
 ``train`` stopped by SIGTERM). ``metrics.json`` and the checkpoint's metadata are strict JSON
-(never ``NaN`` or ``Infinity``). tqdm and matplotlib are imported
-inside the commands that use them.
+(never ``NaN`` or ``Infinity``). tqdm, matplotlib and threadpoolctl are imported inside the
+commands that use them.
 """
 
 from __future__ import annotations
@@ -210,9 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train the book's TwoLayerNet(784, HIDDEN, 10) on MNIST with mini-batch "
         "gradient descent, as ch05's train_neuralnet.py (whose hyperparameters are the "
         "defaults). Prints the train and test accuracy once per epoch and at the end; writes "
-        "OUT/curves.png, OUT/metrics.json and OUT/model.npz. Stops with exit code "
-        f"{EXIT_DIVERGED} (and no outputs) if the loss becomes NaN or infinite: the run "
-        "diverged, try a smaller --lr.",
+        "OUT/curves.png, OUT/metrics.json and OUT/model.npz. Refuses (exit 2) a run whose "
+        "memory estimate exceeds the memory available (MemAvailable in /proc/meminfo). Stops "
+        f"with exit code {EXIT_DIVERGED} (and no outputs) if the loss becomes NaN or "
+        "infinite: the run diverged, try a smaller --lr.",
     )
     names = sorted(_optimizers())
     # The hyperparameters default to None, "not given": a new run fills in the defaults the
@@ -1188,8 +1204,10 @@ def _one_line(e: BaseException) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run ``tinygrad-fish`` with ``argv`` (default ``sys.argv[1:]``); return the exit code.
 
-    Errors the user can fix (bad arguments, missing or corrupt data or model files,
-    unwritable outputs) print one line to stderr and return 2; nothing is raised.
+    Errors the user can fix (bad arguments, missing or corrupt data, model files or
+    checkpoints, unwritable outputs, a run too big for the memory, a MemoryError) print one
+    line to stderr and return 2; a training run that diverged returns 3 (EXIT_DIVERGED);
+    nothing is raised.
     """
     parser = build_parser()
     try:
