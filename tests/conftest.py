@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy  # noqa: F401  (loads the BLAS library that threadpoolctl limits below)
 from hypothesis import HealthCheck, settings
 
 # Tests read real MNIST from the shared folder beside the checkout (CI sets the variable too);
@@ -18,11 +19,13 @@ if "TINYGRAD_FISH_DATA" not in os.environ and _shared.is_dir():
     os.environ["TINYGRAD_FISH_DATA"] = str(_shared)
 
 # One BLAS thread: the tests' products are small, and two xdist workers on two cores, each
-# spinning several OpenBLAS threads, make them many times slower (and float32 sums differ
-# with the thread count, which the bit-for-bit tests compare).
+# spinning several OpenBLAS threads, make them many times slower. (`train` sets its own
+# thread count, --threads, so its results do not depend on this.) threadpoolctl limits only
+# the libraries already loaded: numpy, which loads OpenBLAS, must be imported first, or the
+# limit is silently a no-op.
 try:
     from threadpoolctl import threadpool_limits
-except ImportError:  # pragma: no cover - threadpoolctl comes with the dev extra
+except ImportError:  # pragma: no cover - threadpoolctl is a dependency of the package
     pass
 else:
     threadpool_limits(limits=1, user_api="blas")

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -191,6 +193,51 @@ def test_not_a_checkpoint(tmp_path: Path) -> None:
         load_checkpoint(tmp_path / "nope.npz")
 
 
+def test_checkpoint_meta_is_strict_json(tmp_path: Path) -> None:
+    """The metadata was written with allow_nan=True: a NaN would make it invalid JSON."""
+    path = tmp_path / CHECKPOINT_NAME
+    save_checkpoint(path, small_checkpoint())
+
+    def refuse(name: str) -> Any:
+        raise ValueError(f"not JSON: {name}")
+
+    with np.load(path, allow_pickle=False) as z:
+        assert json.loads(z["meta"].tobytes(), parse_constant=refuse)["iteration"] == 120
+    before = path.read_bytes()
+    for change, where in [
+        (lambda c: c.epochs[0].update(test_acc=float("nan")), "epochs[0].test_acc"),
+        (lambda c: c.config.update(lr=float("inf")), "config.lr"),
+        (lambda c: setattr(c, "wall_time_s", -float("inf")), "wall_time_s"),
+    ]:
+        ckpt = small_checkpoint()
+        change(ckpt)
+        with pytest.raises(ValueError, match=rf"holds a NaN or infinity \(at {re.escape(where)}\)"):
+            save_checkpoint(path, ckpt)
+        assert path.read_bytes() == before  # nothing written
+    # The losses are an array, not JSON: a NaN among them is kept exactly.
+    ckpt = small_checkpoint(3)
+    ckpt.losses = np.array([2.3, np.nan, np.inf])
+    save_checkpoint(path, ckpt)
+    assert load_checkpoint(path).losses.tobytes() == ckpt.losses.tobytes()
+
+
+def test_a_checkpoint_whose_meta_holds_nan_from_an_earlier_version_still_reads(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / CHECKPOINT_NAME
+    save_checkpoint(path, small_checkpoint())
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(arrays["meta"].tobytes())
+    meta["epochs"][0]["test_acc"] = float("nan")
+    text = json.dumps(meta, allow_nan=True)  # as version 0.1's save_checkpoint wrote it
+    assert "NaN" in text
+    arrays["meta"] = np.frombuffer(text.encode(), dtype=np.uint8)
+    save(arrays, path)
+    back = load_checkpoint(path)
+    assert math.isnan(back.epochs[0]["test_acc"]) and back.iteration == 120
+
+
 def test_a_failed_write_leaves_the_previous_checkpoint(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -222,7 +269,7 @@ path = sys.argv[1]
 for k in range(1, 10_000):
     big = np.full(1_500_000, float(k))  # 12 MB: each write takes a while
     save_checkpoint(path, Checkpoint(iteration=k, params={"W": big}, optimizer=SGD().state_dict(),
-        rng_state={"bit_generator": "PCG64"}, losses=np.full(k, float(k))))
+        rng_state=np.random.default_rng(k).bit_generator.state, losses=np.full(k, float(k))))
     print(k, flush=True)
 """
 
@@ -317,6 +364,89 @@ def test_resume_from_a_corrupt_checkpoint_fails_clearly(
                           needle)
     assert path.read_bytes() == content  # never a silent restart from scratch
     assert [p.name for p in run_dir.iterdir()] == [CHECKPOINT_NAME]
+
+
+def rewrite_meta(path: Path, change: Callable[[dict[str, Any]], Any]) -> None:
+    """Rewrite a checkpoint's metadata with ``change(meta)`` (as a hand edit would)."""
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(arrays["meta"].tobytes())
+    change(meta)
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    save(arrays, path)
+
+
+def set_rng(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    """A change setting meta["rng"][a][b]... (path "a.b") to value, or deleting it (...)."""
+
+    def change(meta: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        d = meta
+        for key in ["rng", *parents]:
+            d = d[key]
+        if value is ...:
+            del d[last]
+        else:
+            d[last] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        (set_rng("bit_generator", "NoSuchGen"), "unknown bit generator 'NoSuchGen'"),
+        (set_rng("bit_generator", "SeedSequence"), "unknown bit generator 'SeedSequence'"),
+        (set_rng("bit_generator", ...), "no random generator state"),
+        (lambda m: m.update(rng="PCG64"), "no random generator state"),
+        (set_rng("bit_generator", "MT19937"),
+         "numpy refuses its MT19937 random generator state (missing 'key')"),
+        (set_rng("state", ...), "numpy refuses its PCG64 random generator state (missing "
+         "'state')"),
+        (set_rng("state", [1, 2]), "numpy refuses its PCG64 random generator state"),
+        (set_rng("state.inc", ...), "(missing 'inc')"),
+        (set_rng("state.state", "12"), "state's state.state is '12', not an integer"),
+        (set_rng("state.state", 1.5), "state's state.state is 1.5, not an integer"),
+        (set_rng("has_uint32", True), "state's has_uint32 is True, not an integer"),
+        (set_rng("uinteger", None), "state's uinteger is None, not an integer"),
+        (set_rng("has_uint32", 7), "has_uint32 is 7, not 0 or 1"),
+        (set_rng("state.state", -1), "numpy refuses its PCG64 random generator state"),
+        (set_rng("state.inc", 2**200), "numpy refuses its PCG64 random generator state"),
+        (set_rng("uinteger", 2**40), "numpy refuses its PCG64 random generator state"),
+        (set_rng("extra", 1), "does not read back the same"),
+    ],
+    ids=["unknown-name", "not-a-bit-generator", "no-name", "not-an-object", "other-generator",
+         "no-state", "state-a-list", "no-inc", "str", "float", "bool", "null", "has-uint32-7",
+         "negative", "too-big-128", "too-big-32", "extra-field"],
+)
+def test_resume_refuses_a_malformed_rng_state(
+    capsys: pytest.CaptureFixture[str], run_dir: Path, change: Callable[..., Any], needle: str
+) -> None:
+    """A hand-edited or damaged "rng" in a checkpoint's metadata gave a raw numpy traceback
+    (OverflowError, TypeError), or was silently truncated (a float, a bool); now a
+    CheckpointError at load, a one-line exit 2 at --resume, before any data is read."""
+    path = run_dir / CHECKPOINT_NAME
+    rewrite_meta(path, change)
+    with pytest.raises(CheckpointError) as info:
+        load_checkpoint(path)
+    assert f"{path} is not a valid training checkpoint: " in str(info.value)
+    assert needle in str(info.value)
+    before = path.read_bytes()
+    code, out, err = run(capsys, "train", "--resume", run_dir, "--data", run_dir / "none",
+                         "--no-download")
+    assert code == 2 and out == ""
+    assert_one_line_error(err, f"tinygrad-fish: error: {path} is not a valid training "
+                          "checkpoint: ", needle)
+    assert path.read_bytes() == before
+    assert [p.name for p in run_dir.iterdir()] == [CHECKPOINT_NAME]
+
+
+def test_a_valid_rng_state_of_another_bit_generator_loads(tmp_path: Path) -> None:
+    path = tmp_path / CHECKPOINT_NAME
+    ckpt = small_checkpoint()
+    ckpt.rng_state = np.random.Generator(np.random.PCG64DXSM(4)).bit_generator.state
+    save_checkpoint(path, ckpt)
+    assert load_checkpoint(path).rng_state == ckpt.rng_state
 
 
 def test_resume_without_a_checkpoint(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -512,3 +642,205 @@ def test_signal_saves_a_checkpoint_and_exits_then_resume(
     assert 0 < at <= ITERS  # whatever iteration it stopped after, not only multiples of 50
     assert quiet_main("train", "--resume", out) == 0
     assert_same_run(result(out), reference("--optimizer", "momentum"))
+
+
+# ------------------------------------------------------------------------- BLAS threads
+
+
+def test_conftest_limits_blas_to_one_thread() -> None:
+    """tests/conftest.py's limit is real: it once ran before numpy had loaded OpenBLAS, when
+    threadpoolctl finds nothing to limit, and the in-process runs used every core."""
+    from threadpoolctl import threadpool_info
+
+    blas = [lib for lib in threadpool_info() if lib["user_api"] == "blas"]
+    if not blas:
+        pytest.skip("threadpoolctl finds no BLAS library in this numpy")
+    assert [lib["num_threads"] for lib in blas] == [1] * len(blas)
+
+
+def test_train_applies_threads_and_restores_the_callers(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from threadpoolctl import threadpool_info
+
+    def blas_threads() -> list[int]:
+        return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+    if not blas_threads():
+        pytest.skip("threadpoolctl finds no BLAS library in this numpy")
+    seen: list[list[int]] = []
+
+    def train(*args: Any) -> int:
+        seen.append(blas_threads())
+        return 0
+
+    monkeypatch.setattr(cli, "_train", train)
+    before = blas_threads()
+    assert main(["train", "--threads", "2", "--out", str(tmp_path / "a")]) == 0
+    assert main(["train", "--out", str(tmp_path / "b")]) == 0
+    assert seen == [[2] * len(before), [cli.DEFAULT_THREADS] * len(before)]
+    assert blas_threads() == before
+
+
+def test_resume_refuses_other_threads_than_the_checkpoints(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    d = tmp_path / "run"
+    d.mkdir()
+    ckpt = small_checkpoint()
+    ckpt.config["threads"] = 2
+    save_checkpoint(d / CHECKPOINT_NAME, ckpt)
+    code, out, err = run(capsys, "train", "--resume", d, "--threads", "1")
+    assert code == 2 and out == ""
+    assert_one_line_error(err, "tinygrad-fish: error: cannot resume",
+                          "--threads 1 (the checkpoint's is 2)")
+    # The checkpoint's own value is accepted; it then stops at the missing data.
+    code, _, err = run(capsys, "train", "--resume", d, "--threads", "2", "--data",
+                       tmp_path / "none", "--no-download")
+    assert code == 2
+    assert_one_line_error(err, "not found in")
+
+
+def test_resume_refuses_a_checkpoint_with_an_invalid_thread_count(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    d = tmp_path / "run"
+    d.mkdir()
+    ckpt = small_checkpoint()
+    ckpt.config["threads"] = 0
+    save_checkpoint(d / CHECKPOINT_NAME, ckpt)
+    code, _, err = run(capsys, "train", "--resume", d)
+    assert code == 2
+    assert_one_line_error(err, "not a valid training checkpoint", "threads=0")
+
+
+def test_help_says_resume_is_bit_identical_at_the_recorded_thread_count(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, "train", "--help")
+    text = " ".join(out.split())
+    assert code == 0
+    assert f"--threads N BLAS threads for the matrix products (default: {cli.DEFAULT_THREADS}" \
+        in text
+    assert "resumable, at the same thread count, which the checkpoint records and --resume " \
+        "applies" in text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("env_threads", "options"), [("2", ()), ("1", ("--threads", "2"))],
+    ids=["default-threads-env-2", "threads-2-env-1"],
+)
+def test_resume_is_bit_identical_whatever_the_environment_threads(
+    tmp_path: Path, env_threads: str, options: tuple[str, ...]
+) -> None:
+    """A run started in a process whose environment asks for another BLAS thread count than
+    the resuming one (the tests' 1, from conftest) resumes into the uninterrupted run, bit for
+    bit: train sets the count itself (--threads, default 1) and --resume applies the
+    checkpoint's. (Once the subprocess ran with the environment's count: a 2-thread run
+    resumed with 1 thread differed in the 16th digit.)"""
+    root = mnist_root()
+    common = ("--optimizer", "adam", "--data", str(root), "--no-download", *options)
+    want_out = tmp_path / "reference"
+    assert quiet_main("train", "--iters", "40", "--out", want_out, *common) == 0
+
+    out = tmp_path / "run"
+    env = {k: v for k, v in SUBPROCESS_ENV.items() if k not in ("OMP_NUM_THREADS",)}
+    env["OPENBLAS_NUM_THREADS"] = env_threads
+    proc = subprocess.run(
+        [sys.executable, "-m", "tinygrad_fish", "train", "--iters", "20", "--checkpoint-every",
+         "10", "--out", str(out), *common],
+        env=env, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    threads = int(options[1]) if options else cli.DEFAULT_THREADS
+    assert f"seed 0, {threads} BLAS thread" in proc.stdout
+    assert load_checkpoint(out / CHECKPOINT_NAME).config["threads"] == threads
+    assert quiet_main("train", "--resume", out, "--iters", "40") == 0
+    got, want = result(out), result(want_out)
+    assert got[0]["threads"] == want[0]["threads"] == threads
+    assert_same_run(got, want)
+
+
+@pytest.mark.slow
+def test_resume_of_a_checkpoint_without_a_thread_count(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Checkpoints written before --threads existed still resume: with --threads (default
+    1), and a note that the result is the uninterrupted run's only at its thread count."""
+    root = mnist_root()
+    common = ("--data", str(root), "--no-download")
+    want_out = tmp_path / "reference"
+    assert quiet_main("train", "--iters", "30", "--out", want_out, *common) == 0
+    out = tmp_path / "run"
+    assert quiet_main("train", "--iters", "15", "--checkpoint-every", "5", "--out", out,
+                      *common) == 0
+    path = out / CHECKPOINT_NAME
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(arrays["meta"].tobytes())
+    del meta["config"]["threads"]
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    save(arrays, path)
+    capsys.readouterr()
+    assert main(["train", "--resume", str(out), "--iters", "30"]) == 0
+    stdout = capsys.readouterr().out
+    assert "does not record the BLAS thread count" in stdout
+    assert f"resuming with {cli.DEFAULT_THREADS} (--threads)" in stdout
+    assert_same_run(result(out), result(want_out))
+    assert load_checkpoint(path).config["threads"] == cli.DEFAULT_THREADS
+
+
+# ------------------------------------------------------------------------- out of memory
+
+
+@pytest.mark.slow
+def test_memory_error_during_training_exits_2_and_keeps_the_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A MemoryError in iteration 5 (after the checkpoint of iteration 3): one line, exit 2,
+    no outputs, no checkpoint of the half-updated state; the one on disk resumes into the
+    uninterrupted run, bit for bit."""
+    common = ("--data", str(mnist_root()), "--no-download", "--optimizer", "momentum")
+    want_out = tmp_path / "reference"
+    assert quiet_main("train", "--iters", "10", "--out", want_out, *common) == 0
+
+    real_step = cli._step
+    calls = []
+
+    def step(*args: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 5:
+            raise MemoryError
+        return real_step(*args)
+
+    monkeypatch.setattr(cli, "_step", step)
+    out = tmp_path / "run"
+    capsys.readouterr()
+    code = main(["train", "--iters", "10", "--checkpoint-every", "3", "--out", str(out),
+                 *common])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert_one_line_error(
+        err, "tinygrad-fish: error: out of memory in iteration 5 of 10 (estimated need ",
+        f"{out / CHECKPOINT_NAME} (after iteration 3) is intact: continue with "
+        f"'tinygrad-fish train --resume {out}'", "use a smaller --hidden or --batch-size",
+    )
+    assert [p.name for p in out.iterdir()] == [CHECKPOINT_NAME]
+    assert load_checkpoint(out / CHECKPOINT_NAME).iteration == 3
+    monkeypatch.undo()
+    assert quiet_main("train", "--resume", out) == 0
+    assert_same_run(result(out), result(want_out))
+
+
+def test_memory_error_before_any_checkpoint_says_none_was_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def no_memory(*args: Any, **kwargs: Any) -> Any:
+        raise MemoryError
+
+    monkeypatch.setattr(cli, "_load_mnist", no_memory)
+    code, out, err = run(capsys, "train", "--out", tmp_path / "o")
+    assert code == 2 and out == ""
+    assert_one_line_error(err, "tinygrad-fish: error: out of memory while loading MNIST",
+                          "no checkpoint was written")

@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 from support import assert_one_line_error, mnist_root
 
+from tinygrad_fish import cli
 from tinygrad_fish.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -76,6 +77,31 @@ def test_bad_arguments_exit_2_with_one_line(
     assert_one_line_error(err, needle, "tinygrad-fish")
 
 
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["train", "--out", ""], "tinygrad-fish train: argument --out: must not be empty"),
+        (["train", "--out", "  "], "tinygrad-fish train: argument --out: must not be empty"),
+        (["graph", "--out", ""], "tinygrad-fish graph: argument --out: must not be empty"),
+        (["train", "--resume", ""], "argument --resume: must not be empty"),
+        (["train", "--data", ""], "argument --data: must not be empty"),
+        (["evaluate", ""], "argument MODEL.npz: must not be empty"),
+    ],
+)
+def test_out_empty_string_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    argv: list[str], needle: str
+) -> None:
+    """``--out ""`` (an unset shell variable) was Path(""), the current directory: train
+    wrote its outputs there. Refused, and nothing is written."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, *argv, "--iters", "1") if argv[0] == "train" else run(
+        capsys, *argv)
+    assert code == 2 and out == ""
+    assert_one_line_error(err, needle)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_optimizer_names_are_case_insensitive(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -108,6 +134,121 @@ def test_missing_data_without_network(
     # The loader's several-line report (one line per mirror) is folded into one line.
     assert_one_line_error(err, "could not download", "every mirror failed",
                           "Network is unreachable")
+
+
+# --------------------------------------------------------------------------- fast: memory
+
+GiB = 2**30
+
+
+def test_train_refuses_a_run_too_big_for_memory(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--hidden 3000000`` used to die in a raw MemoryError traceback (exit 1); it is
+    refused up front, before any data is read or directory made, naming the estimate and the
+    memory available."""
+    monkeypatch.setattr(cli, "_available_memory", lambda: (8 * GiB, "MemAvailable in X"))
+    out = tmp_path / "out"
+    code, stdout, err = run(capsys, "train", "--hidden", "3000000", "--out", out,
+                            "--data", tmp_path / "none", "--no-download")
+    assert code == 2 and stdout == ""
+    assert_one_line_error(
+        err, "tinygrad-fish: error: this run needs about 465.2 GiB of memory (--hidden 3000000",
+        "parameters 17.8 GiB", "but 8.0 GiB is available (MemAvailable in X)",
+        "use a smaller --hidden or --batch-size",
+    )
+    assert not out.exists()
+    # A big batch that is within the training set, with too little memory for it.
+    monkeypatch.setattr(cli, "_available_memory", lambda: (512 * 2**20, "MemAvailable in X"))
+    code, _, err = run(capsys, "train", "--batch-size", "60000", "--out", out)
+    assert code == 2
+    assert_one_line_error(err, "this run needs about 987.1 MiB", "--batch-size 60000",
+                          "but 512.0 MiB is available")
+    # No figure for the memory available: no check (the run then stops at the data).
+    monkeypatch.setattr(cli, "_available_memory", lambda: None)
+    code, _, err = run(capsys, "train", "--batch-size", "60000", "--out", out,
+                       "--data", tmp_path / "none", "--no-download")
+    assert code == 2
+    assert_one_line_error(err, "not found in")
+
+
+def test_train_refuses_a_batch_larger_than_the_training_set(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    for size in ("100000000", "60001"):
+        code, out, err = run(capsys, "train", "--batch-size", size, "--out", tmp_path / "o")
+        assert code == 2 and out == ""
+        assert_one_line_error(
+            err, f"tinygrad-fish: error: --batch-size {size} is larger than the training set "
+            "(60000 images): use at most 60000"
+        )
+    code, out, _ = run(capsys, "train", "--help")
+    assert "at most the training set's size (60000; a larger one is refused, not clamped)" \
+        in " ".join(out.split())
+
+
+def test_memory_estimate_of_the_books_run_and_its_parts() -> None:
+    book = cli._estimate_train_memory(hidden=50, batch_size=100, dtype=np.dtype("float64"),
+                                      optimizer_slots=0)
+    assert book["parameters"] == (784 * 50 + 50 + 50 * 10 + 10) * 8
+    assert book["data"] == 70000 * (784 * 4 + 10 * 4 + 8)
+    # Measured: 332 MiB peak RSS for the book's run.
+    assert 300 * 2**20 < book["total"] < 450 * 2**20
+    adam = cli._estimate_train_memory(hidden=4000, batch_size=100, dtype=np.dtype("float64"),
+                                      optimizer_slots=2)
+    assert adam["optimizer"] == 2 * adam["parameters"]
+    f32 = cli._estimate_train_memory(hidden=4000, batch_size=100, dtype=np.dtype("float32"),
+                                     optimizer_slots=2)
+    assert 2 * f32["parameters"] == adam["parameters"]
+    assert adam["total"] == (
+        adam["base"] + adam["data"] + adam["parameters"] + adam["optimizer"]
+        + max(adam["step"], adam["evaluation"], adam["checkpoint"])
+    )
+
+
+def test_available_memory_from_meminfo_and_cgroup_limits(tmp_path: Path) -> None:
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:       24683584 kB\nMemFree:  1 kB\n"
+                       "MemAvailable:   23643272 kB\n")
+    cgroup = tmp_path / "cgroup"
+    cgroup.mkdir()
+    assert cli._available_memory(meminfo, cgroup) == (
+        23643272 * 1024, f"MemAvailable in {meminfo}"
+    )
+    (cgroup / "memory.max").write_text("max\n")  # no limit
+    (cgroup / "memory.current").write_text("1000\n")
+    assert cli._available_memory(meminfo, cgroup) == (
+        23643272 * 1024, f"MemAvailable in {meminfo}"
+    )
+    (cgroup / "memory.max").write_text(f"{4 * GiB}\n")
+    (cgroup / "memory.current").write_text(f"{GiB}\n")
+    assert cli._available_memory(meminfo, cgroup) == (
+        3 * GiB, f"the cgroup limit {cgroup / 'memory.max'} less its usage"
+    )
+    # cgroup v1's "no limit" is a huge number.
+    v1 = tmp_path / "v1"
+    (v1 / "memory").mkdir(parents=True)
+    (v1 / "memory" / "memory.limit_in_bytes").write_text("9223372036854771712\n")
+    (v1 / "memory" / "memory.usage_in_bytes").write_text("5\n")
+    assert cli._available_memory(meminfo, v1)[0] == 23643272 * 1024  # type: ignore[index]
+    # No /proc/meminfo (not Linux): the physical memory size, where os.sysconf knows it.
+    got = cli._available_memory(tmp_path / "none", tmp_path / "none")
+    if hasattr(os, "sysconf"):
+        assert got is not None and got[0] > 0 and got[1] == "the physical memory size"
+    meminfo.write_text("MemAvailable: lots\n")  # unreadable: as if missing
+    assert cli._available_memory(meminfo, tmp_path / "none") == got
+
+
+def test_memory_error_outside_training_is_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_memory(path: Path) -> Any:
+        raise MemoryError
+
+    monkeypatch.setattr(cli, "_read_model", no_memory)
+    code, out, err = run(capsys, "evaluate", tmp_path / "model.npz")
+    assert code == 2 and out == ""
+    assert_one_line_error(err, "tinygrad-fish: error: out of memory")
 
 
 # --------------------------------------------------------------------------- fast: model files
@@ -328,6 +469,87 @@ def test_same_seed_same_run(tmp_path: Path) -> None:
     m3, w3 = train(tmp_path / "c", 8)
     assert m3["loss"] != m1["loss"]
     assert w3["W1"].tobytes() != w1["W1"].tobytes()
+
+
+def strict_json(text: str) -> Any:
+    """``json.loads`` that refuses NaN, Infinity and -Infinity (not JSON; Python's json
+    reads them by default)."""
+
+    def refuse(name: str) -> Any:
+        raise ValueError(f"not JSON: {name}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_strict_json_refuses_nan() -> None:
+    with pytest.raises(ValueError, match="not JSON: NaN"):
+        strict_json('{"loss": NaN}')
+
+
+def test_json_safe_turns_non_finite_floats_into_null() -> None:
+    data = {"a": [1.5, float("nan"), (float("inf"), 2)], "b": {"c": -float("inf")}, "d": "x",
+            "e": 3, "f": None, "g": True}
+    assert cli._json_safe(data) == {"a": [1.5, None, [None, 2]], "b": {"c": None}, "d": "x",
+                                    "e": 3, "f": None, "g": True}
+    assert strict_json(json.dumps(cli._json_safe(data), allow_nan=False))["b"] == {"c": None}
+
+
+@pytest.mark.slow
+def test_metrics_json_is_strict_json(trained: tuple[Path, str]) -> None:
+    out, _ = trained
+    assert strict_json((out / "metrics.json").read_text())["threads"] == cli.DEFAULT_THREADS
+
+
+@pytest.mark.slow
+def test_lr_that_diverges_stops_with_a_clear_message_and_valid_json(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """--lr 1e308 used to run on with a NaN loss, exit 0 and write ``NaN`` into metrics.json
+    (not JSON). It stops at the first non-finite loss, before that iteration's update, with
+    one line and exit code 3, writes no outputs, and leaves the checkpoints strict JSON."""
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "train", "--lr", "1e308", "--iters", "10", "--checkpoint-every",
+                       "1", "--out", out, "--data", mnist_root(), "--no-download")
+    assert code == cli.EXIT_DIVERGED == 3
+    assert_one_line_error(
+        err, "tinygrad-fish: error: training diverged: the loss is nan in iteration 2 of 10 "
+        "(--lr 1e+308); try a smaller --lr; no outputs written; "
+        f"{out / 'checkpoint.npz'} (after iteration 1) is left as it was",
+    )
+    assert [p.name for p in out.iterdir()] == ["checkpoint.npz"]  # no metrics.json, no model
+    with np.load(out / "checkpoint.npz", allow_pickle=False) as z:
+        meta = strict_json(z["meta"].tobytes().decode())
+    assert meta["iteration"] == 1 and meta["config"]["lr"] == 1e308
+    code, stdout, _ = run(capsys, "train", "--help")
+    assert code == 0
+    assert "Stops with exit code 3 (and no outputs) if the loss becomes NaN or infinite" in \
+        " ".join(stdout.split())
+
+
+@pytest.mark.slow
+def test_weights_that_stop_being_finite_are_a_divergence_too(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A NaN weight the loss does not show (here: the loss is faked) is caught at the end:
+    no model.npz holding NaN is written."""
+    real_step = cli._step
+    calls = []
+
+    def step(network: Any, names: Any, tensors: Any, x: Any, t: Any) -> Any:
+        calls.append(1)
+        loss, grads = real_step(network, names, tensors, x, t)
+        if len(calls) == 3:
+            tensors[names.index("b2")].data[0] = np.nan
+        return (1.0 if len(calls) >= 3 else loss), grads
+
+    monkeypatch.setattr(cli, "_step", step)
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "train", "--iters", "5", "--out", out, "--data", mnist_root(),
+                       "--no-download")
+    assert code == 3
+    assert_one_line_error(err, "training diverged: W1, b1, W2, b2 are no longer finite after "
+                          "iteration 5 (--lr 0.1); try a smaller --lr; no outputs written")
+    assert not out.exists() or list(out.iterdir()) == []
 
 
 @pytest.mark.slow

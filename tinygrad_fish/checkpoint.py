@@ -7,11 +7,13 @@ and the temporary file it leaves is removed by the next save, see
 :func:`~tinygrad_fish.serialization.remove_stale_temp_files`, which this module re-exports),
 and read back without pickle. It holds numeric arrays only:
 
-- ``meta``: UTF-8 JSON text stored as a ``uint8`` array (numeric, so the no-pickle reader
-  accepts it): the format name and version, the number of completed iterations, the run's
-  configuration (hyperparameters, data location), a fingerprint of the data, the batch
-  sampler's ``bit_generator.state`` (a JSON object of Python ints), the optimizer's scalar
-  state and slot names, the per-epoch accuracies and the wall time so far.
+- ``meta``: UTF-8 JSON text (strict: no ``NaN`` or ``Infinity``; checkpoints of earlier
+  versions that hold them are still read) stored as a ``uint8`` array (numeric, so the
+  no-pickle reader accepts it): the format name and version, the number of completed
+  iterations, the run's configuration (hyperparameters, BLAS thread count, data location), a
+  fingerprint of the data, the batch sampler's ``bit_generator.state`` (a JSON object of
+  Python ints), the optimizer's scalar state and slot names, the per-epoch accuracies and the
+  wall time so far.
 - ``param.NAME``: the model's state dict (``W1``, ``b1``, ...), in its own dtype.
 - ``optim.ATTR.K``: the ``K``-th array of the optimizer's slot ``ATTR`` (Momentum's ``v``,
   AdaGrad's and RMSprop's ``h``, Adam's ``m`` and ``v``); the keys are listed in ``meta``.
@@ -118,16 +120,45 @@ class Checkpoint:
 # ------------------------------------------------------------------------------ save / load
 
 
-def _as_json_bytes(obj: Any) -> Array:
-    text = json.dumps(obj, allow_nan=True, sort_keys=False)
+def _non_finite(obj: Any, where: str = "") -> str | None:
+    """Where (``config.lr``, ``epochs[3].test_acc``) the first NaN or infinite float in
+    ``obj`` is, or None."""
+    if isinstance(obj, float):
+        return None if math.isfinite(obj) else where.lstrip(".")
+    if isinstance(obj, Mapping):
+        pairs: Any = ((f"{where}.{k}", v) for k, v in obj.items())
+    elif isinstance(obj, list | tuple):
+        pairs = ((f"{where}[{i}]", v) for i, v in enumerate(obj))
+    else:
+        return None
+    for sub, value in pairs:
+        found = _non_finite(value, sub)
+        if found is not None:
+            return found
+    return None
+
+
+def _as_json_bytes(obj: Mapping[str, Any]) -> Array:
+    """``obj`` as strict JSON (no NaN or Infinity, which JSON has not), UTF-8 bytes."""
+    try:
+        text = json.dumps(obj, allow_nan=False, sort_keys=False)
+    except ValueError as e:
+        where = _non_finite(obj)
+        raise ValueError(
+            f"cannot save a checkpoint whose metadata holds a NaN or infinity (at {where}); "
+            "JSON has no such numbers"
+        ) from e
     return np.frombuffer(text.encode("utf-8"), dtype=np.uint8).copy()
 
 
 def save_checkpoint(path: PathLike, ckpt: Checkpoint) -> None:
     """Write ``ckpt`` to ``path`` atomically (temp file, fsync, ``os.replace``), no pickle.
 
+    The metadata is strict JSON; the losses (an array) may be anything, NaN included.
+
     Raises:
-        ValueError: ``ckpt.losses`` does not hold one loss per iteration.
+        ValueError: ``ckpt.losses`` does not hold one loss per iteration; a metadata float
+            (in the config, data, epochs, optimizer scalars, wall time) is NaN or infinite.
         TypeError: a metadata value (config, data, epochs, RNG state, optimizer scalars or
             slot keys) that JSON cannot encode.
         DTypeError: a parameter or optimizer slot that is not a numeric array.
@@ -169,6 +200,50 @@ def save_checkpoint(path: PathLike, ckpt: Checkpoint) -> None:
     save(arrays, path)
 
 
+def _check_rng_state(rng: Any) -> None:
+    """Check that ``rng`` is a ``bit_generator.state`` numpy takes back exactly.
+
+    Raises:
+        ValueError: it is not a JSON object naming one of numpy's bit generators; a value
+            is not an integer (a float or a bool, which numpy would truncate silently);
+            ``has_uint32`` is not 0 or 1; numpy refuses the state (a missing or ill-typed
+            field, an integer out of range), or it does not read back the same.
+    """
+    if not isinstance(rng, dict) or not isinstance(rng.get("bit_generator"), str):
+        raise ValueError("no random generator state")
+    name = rng["bit_generator"]
+    cls = getattr(np.random, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, np.random.BitGenerator)):
+        raise ValueError(f"the random generator state is of an unknown bit generator {name!r}")
+
+    def integers(value: Any, where: str) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                integers(v, f"{where}.{k}")
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                integers(v, f"{where}[{i}]")
+        elif isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"the random generator state's {where} is {value!r}, not an "
+                             "integer")
+
+    for key, value in rng.items():
+        if key != "bit_generator":
+            integers(value, key)
+    if rng.get("has_uint32", 0) not in (0, 1):
+        raise ValueError(f"the random generator state's has_uint32 is {rng['has_uint32']!r}, "
+                         "not 0 or 1")
+    gen = cls()
+    try:
+        gen.state = rng
+    except (KeyError, TypeError, ValueError, OverflowError, IndexError, AttributeError) as e:
+        what = f"missing {e}" if isinstance(e, KeyError) else str(e)
+        raise ValueError(f"numpy refuses its {name} random generator state ({what})") from e
+    if gen.state != rng:
+        raise ValueError(f"its {name} random generator state does not read back the same "
+                         "(an unexpected field, or a value out of range)")
+
+
 def _invalid(path: str, why: str) -> CheckpointError:
     return CheckpointError(f"{path} is not a valid training checkpoint: {why}", path)
 
@@ -178,7 +253,8 @@ def load_checkpoint(path: PathLike) -> Checkpoint:
 
     Raises:
         CheckpointError: the file is missing, unreadable, truncated or corrupt, of another
-            format or version, or inconsistent; the message says which and names the path.
+            format or version, or inconsistent (its random generator state included: numpy
+            must take it back exactly); the message says which and names the path.
     """
     p = os.fspath(path)
     if not os.path.exists(p):
@@ -223,8 +299,7 @@ def load_checkpoint(path: PathLike) -> Checkpoint:
         if set(arrays) != expected:
             raise ValueError(f"unexpected entries {sorted(set(arrays) - expected)}")
         rng = meta["rng"]
-        if not isinstance(rng, dict) or not isinstance(rng.get("bit_generator"), str):
-            raise ValueError("no random generator state")
+        _check_rng_state(rng)
         wall = float(meta["wall_time_s"])
         if not math.isfinite(wall):
             raise ValueError(f"bad wall time {wall}")

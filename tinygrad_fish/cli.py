@@ -3,17 +3,17 @@
 Four commands::
 
     tinygrad-fish train      [--optimizer sgd] [--lr 0.1] [--hidden 50] [--batch-size 100]
-                             [--iters 10000] [--seed 0] [--dtype float64] [--out runs/train]
-                             [--checkpoint-every N] [--resume DIR]
+                             [--iters 10000] [--seed 0] [--dtype float64] [--threads 1]
+                             [--out runs/train] [--checkpoint-every N] [--resume DIR]
     tinygrad-fish evaluate   MODEL.npz
     tinygrad-fish gradcheck  [--seed 0]
     tinygrad-fish graph      --out FILE.svg|png|pdf|dot [--backward] [--values] [--collapse]
 
 ``train`` is the fish book's ch05 ``train_neuralnet.py`` with its hyperparameters as the
-defaults, plus a progress bar, seeded (bit-for-bit repeatable) randomness and three output
-files: ``curves.png`` (the book's loss and accuracy figures), ``metrics.json`` and
-``model.npz`` (the state dict, which ``evaluate`` reads). ``gradcheck`` is the book's ch05
-``gradient_check.py``; ``graph`` draws the book's two-layer net with
+defaults, plus a progress bar, seeded (bit-for-bit repeatable) randomness, a fixed BLAS
+thread count and three output files: ``curves.png`` (the book's loss and accuracy figures),
+``metrics.json`` and ``model.npz`` (the state dict, which ``evaluate`` reads). ``gradcheck``
+is the book's ch05 ``gradient_check.py``; ``graph`` draws the book's two-layer net with
 :func:`tinygrad_fish.viz.render_book_graph`.
 
 Checkpoints: ``train --checkpoint-every N`` also writes ``OUT/checkpoint.npz`` (see
@@ -28,13 +28,32 @@ wherever the run was killed. Options left out take the checkpoint's values; a
 hyperparameter that differs from the checkpoint's is refused (exit 2); ``--iters`` may be
 raised to train on. A new run refuses an ``OUT`` that holds a checkpoint.
 
+Threads: float sums come out in another order with another number of BLAS threads, so a
+run's last bits depend on it. ``train --threads N`` (default 1, whatever
+``OPENBLAS_NUM_THREADS`` says) sets it with threadpoolctl; the checkpoint records it and
+``--resume`` applies it (a different ``--threads`` is refused): runs repeat, and resume, bit
+for bit at the recorded thread count. A checkpoint of an earlier version records none: it
+resumes with ``--threads`` (default 1), with a note.
+
+Memory: before reading any data ``train`` estimates the memory the run needs (parameters,
+gradients, optimizer slots, one batch's activations, the evaluation batches, MNIST) and
+refuses (exit 2) a run that needs more than is available: ``MemAvailable`` in
+``/proc/meminfo``, else the physical memory size, lowered to a cgroup limit's room if one is
+set; no check when none of these is known. A ``--batch-size`` larger than the training set
+(60000) is refused, not clamped. A MemoryError during the run is one line, exit 2; the
+checkpoint on disk is the last one written whole (never the half-updated state).
+
 MNIST is read from ``--data DIR``, else ``$TINYGRAD_FISH_DATA``, else a cache directory it is
 downloaded into (see :func:`tinygrad_fish.datasets.load_mnist`).
 
 Exit codes: 0 success; 1 ``gradcheck`` found a difference above its tolerance; 2 a usage error
-or a problem with the data, a model file or an output path (one line on stderr, no traceback);
-130 interrupted (143 for ``train`` stopped by SIGTERM). tqdm and matplotlib are imported
-inside the commands that use them.
+or a problem with the data, a model file or an output path, a run too big for the memory
+available or out of memory (one line on stderr, no traceback); 3 ``train`` diverged: a loss
+(or, at the end, a weight) that is NaN or infinite, as a too large ``--lr`` gives; it stops
+at once and writes no outputs, and says to try a smaller ``--lr``; 130 interrupted (143 for
+``train`` stopped by SIGTERM). ``metrics.json`` and the checkpoint's metadata are strict JSON
+(never ``NaN`` or ``Infinity``). tqdm, matplotlib and threadpoolctl are imported inside the
+commands that use them.
 """
 
 from __future__ import annotations
@@ -78,15 +97,29 @@ BOOK_BATCH_SIZE = 100
 BOOK_LR = 0.1
 BOOK_ITERS = 10_000
 INPUT_SIZE, OUTPUT_SIZE = 784, 10
+#: MNIST's training and test set sizes (load_mnist's N), for the checks made before loading.
+MNIST_TRAIN_SIZE, MNIST_TEST_SIZE = 60_000, 10_000
 
 #: Samples predicted at a time when evaluating (bounds memory; the result does not depend on
 #: how the set is split, only the peak memory does).
 EVAL_BATCH = 10_000
 #: metrics.json keeps at most about this many loss values (every N-th iteration's).
 MAX_LOSS_POINTS = 1000
+#: BLAS threads ``train`` uses unless ``--threads`` says otherwise. One: at the book's sizes
+#: (batch 100 x 784 x 50) a step is too small to split, and on a 2-core machine shared with
+#: other work one thread trained several times faster than two (see the changelog); the
+#: result also depends on the thread count (float sums in another order), so a fixed default
+#: keeps runs repeatable whatever OPENBLAS_NUM_THREADS says.
+DEFAULT_THREADS = 1
+#: The exit code of a ``train`` run that diverged (its loss or weights stopped being finite).
+EXIT_DIVERGED = 3
 #: ``gradcheck`` fails when a mean absolute difference exceeds this (float64).
 GRADCHECK_TOL = 1e-9
 GRAPH_SUFFIXES = (".svg", ".png", ".pdf", ".dot")
+
+
+#: The interpreter, numpy, matplotlib and tqdm themselves, in the memory estimate of ``train``.
+BASE_MEMORY = 100 * 2**20
 
 
 class CLIError(Exception):
@@ -137,8 +170,16 @@ def _seed(text: str) -> int:
     return value
 
 
+def _path(text: str) -> Path:
+    """A path argument; an empty one (``--out ""``, as an unset shell variable gives) is
+    refused rather than taken as the current directory, which ``Path("")`` is."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return Path(text)
+
+
 def _graph_path(text: str) -> Path:
-    path = Path(text)
+    path = _path(text)
     if path.suffix.lower() not in GRAPH_SUFFIXES:
         raise argparse.ArgumentTypeError(
             f"{text!r}: the file name must end in {', '.join(GRAPH_SUFFIXES)}"
@@ -157,7 +198,7 @@ def _optimizers() -> Mapping[str, type[Optimizer]]:
 
 def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--data", metavar="DIR", type=Path, default=None,
+        "--data", metavar="DIR", type=_path, default=None,
         help="MNIST directory (default: $TINYGRAD_FISH_DATA, else a cache directory "
         "MNIST is downloaded into)",
     )
@@ -184,7 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train the book's TwoLayerNet(784, HIDDEN, 10) on MNIST with mini-batch "
         "gradient descent, as ch05's train_neuralnet.py (whose hyperparameters are the "
         "defaults). Prints the train and test accuracy once per epoch and at the end; writes "
-        "OUT/curves.png, OUT/metrics.json and OUT/model.npz.",
+        "OUT/curves.png, OUT/metrics.json and OUT/model.npz. Refuses (exit 2) a run whose "
+        "memory estimate exceeds the memory available (MemAvailable in /proc/meminfo). Stops "
+        f"with exit code {EXIT_DIVERGED} (and no outputs) if the loss becomes NaN or "
+        "infinite: the run diverged, try a smaller --lr.",
     )
     names = sorted(_optimizers())
     # The hyperparameters default to None, "not given": a new run fills in the defaults the
@@ -200,15 +244,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--hidden", type=_positive_int, default=None,
                    help=f"hidden units (default: {BOOK_HIDDEN})")
-    p.add_argument("--batch-size", type=_positive_int, default=None,
-                   help=f"mini-batch size (default: {BOOK_BATCH_SIZE})")
+    p.add_argument(
+        "--batch-size", type=_positive_int, default=None,
+        help=f"mini-batch size, at most the training set's size ({MNIST_TRAIN_SIZE}; a larger "
+        "one is refused, not clamped); each batch is drawn with replacement, as the book's "
+        f"np.random.choice(train_size, batch_size) does (default: {BOOK_BATCH_SIZE})",
+    )
     p.add_argument("--iters", type=_positive_int, default=None,
                    help=f"iterations (mini-batches) (default: {BOOK_ITERS})")
     p.add_argument("--seed", type=_seed, default=None,
                    help="seed of the weight init and the batch sampling (default: 0)")
     p.add_argument("--dtype", choices=("float32", "float64"), default=None,
                    help="parameter dtype (default: float64, as the book)")
-    p.add_argument("--out", metavar="DIR", type=Path, default=None,
+    p.add_argument(
+        "--threads", metavar="N", type=_positive_int, default=None,
+        help=f"BLAS threads for the matrix products (default: {DEFAULT_THREADS}, whatever "
+        "OPENBLAS_NUM_THREADS says; set with threadpoolctl). The result depends on it: a "
+        "run is bit-for-bit repeatable, and resumable, at the same thread count, which the "
+        "checkpoint records and --resume applies",
+    )
+    p.add_argument("--out", metavar="DIR", type=_path, default=None,
                    help="output directory (default: runs/train; with --resume, its DIR)")
     p.add_argument(
         "--checkpoint-every", metavar="N", type=_positive_int, default=None,
@@ -217,10 +272,11 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: no periodic checkpoints; Ctrl-C or SIGTERM still writes one)",
     )
     p.add_argument(
-        "--resume", metavar="DIR", type=Path, default=None,
+        "--resume", metavar="DIR", type=_path, default=None,
         help="continue the run whose checkpoint is DIR/checkpoint.npz, writing into DIR; "
-        "the result is bit for bit the uninterrupted run's. Options left out take the "
-        "checkpoint's values; --iters may change (to train longer), the hyperparameters "
+        "the result is bit for bit the uninterrupted run's (at the thread count the "
+        "checkpoint records, which it applies). Options left out take the checkpoint's "
+        "values; --iters may change (to train longer), the hyperparameters and --threads "
         "may not",
     )
     _add_data_args(p)
@@ -231,7 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Load a model.npz written by 'train' and print its MNIST test accuracy "
         "and a 10x10 confusion matrix (rows: true digit, columns: predicted digit).",
     )
-    p.add_argument("model", metavar="MODEL.npz", type=Path, help="the saved state dict")
+    p.add_argument("model", metavar="MODEL.npz", type=_path, help="the saved state dict")
     _add_data_args(p)
     p.set_defaults(func=_cmd_evaluate)
 
@@ -313,6 +369,18 @@ def _atomic_write(path: Path, mode: str = "wb") -> Iterator[IO[Any]]:
         tmp.unlink(missing_ok=True)
 
 
+def _json_safe(obj: Any) -> Any:
+    """``obj`` with every NaN or infinite float replaced by None (JSON's null), so that
+    ``json.dumps(..., allow_nan=False)`` writes strict JSON."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, Mapping):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_json_safe(v) for v in obj]
+    return obj
+
+
 def _step(
     network: TwoLayerNet, names: Sequence[str], tensors: Sequence[Tensor], x: Array, t: Array
 ) -> tuple[float, dict[str, Array]]:
@@ -337,12 +405,173 @@ def _step(
     return float(loss.data), out
 
 
+# --------------------------------------------------------------------------- memory
+
+
+def _estimate_train_memory(
+    *,
+    hidden: int,
+    batch_size: int,
+    dtype: np.dtype[Any],
+    optimizer_slots: int,
+    train_size: int = MNIST_TRAIN_SIZE,
+    test_size: int = MNIST_TEST_SIZE,
+) -> dict[str, int]:
+    """The bytes a ``train`` run holds at its peak, by part, and their ``"total"``.
+
+    A model of what the loop allocates, where ``f`` is the dtype's size (it came within 15%
+    of the peak RSS of real runs at hidden sizes 50-20000 and batches 100-60000):
+
+    - ``data``: MNIST as loaded: float32 images, float32 one-hot labels, intp class labels.
+    - ``parameters``: W1, b1, W2, b2; ``optimizer``: one copy of them per optimizer slot
+      (Momentum's ``v``, Adam's ``m`` and ``v``, ...).
+    - ``step``: one iteration's transients: the gradients and the update's temporaries
+      (3x the parameters), the batch gathered (float32) and converted (``f``), and about
+      five ``batch x hidden`` arrays (the hidden layer forward and backward).
+    - ``evaluation``: an EVAL_BATCH slice converted to ``f`` and two ``EVAL_BATCH x hidden``
+      arrays, plus the predicted labels.
+    - ``checkpoint``: the state dicts copied for a checkpoint (parameters and slots).
+    - ``base``: the interpreter and libraries (BASE_MEMORY).
+
+    The total is ``base + data + parameters + optimizer`` plus the largest of ``step``,
+    ``evaluation`` and ``checkpoint`` (they never overlap).
+    """
+    f = dtype.itemsize
+    n = train_size + test_size
+    n_params = INPUT_SIZE * hidden + hidden + hidden * OUTPUT_SIZE + OUTPUT_SIZE
+    params = n_params * f
+    rows = min(EVAL_BATCH, max(train_size, test_size))
+    parts = {
+        "data": n * INPUT_SIZE * 4 + n * OUTPUT_SIZE * 4 + n * 8,
+        "parameters": params,
+        "optimizer": optimizer_slots * params,
+        "step": 3 * params + batch_size * (INPUT_SIZE * (4 + f) + OUTPUT_SIZE * (4 + 4 * f))
+        + 5 * batch_size * hidden * f,
+        "evaluation": rows * (INPUT_SIZE + 2 * hidden + 2 * OUTPUT_SIZE) * f + train_size * 8,
+        "checkpoint": (1 + optimizer_slots) * params,
+        "base": BASE_MEMORY,
+    }
+    parts["total"] = (
+        parts["base"] + parts["data"] + parts["parameters"] + parts["optimizer"]
+        + max(parts["step"], parts["evaluation"], parts["checkpoint"])
+    )
+    return parts
+
+
+def _available_memory(
+    meminfo: Path = Path("/proc/meminfo"), cgroup: Path = Path("/sys/fs/cgroup")
+) -> tuple[int, str] | None:
+    """The memory a new run may use, in bytes, and where the number comes from; None if
+    unknown (then ``train`` makes no memory check).
+
+    ``MemAvailable`` from ``/proc/meminfo`` (Linux); else the physical memory size
+    (``os.sysconf``; a run larger than that can never fit). Either is lowered to the room
+    left under a cgroup memory limit (a container's), when one is set.
+    """
+    found: tuple[int, str] | None = None
+    try:
+        for line in meminfo.read_text().splitlines():
+            key, _, rest = line.partition(":")
+            if key.strip() == "MemAvailable":
+                value, unit = rest.split()
+                if unit != "kB":
+                    raise ValueError(unit)
+                found = (int(value) * 1024, f"MemAvailable in {meminfo}")
+    except (OSError, ValueError):
+        found = None
+    if found is None:
+        try:
+            total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (AttributeError, OSError, ValueError):
+            total = -1
+        if total > 0:
+            found = (total, "the physical memory size")
+    # cgroup v2, then v1 (whose "no limit" is a huge number).
+    for limit_file, usage_file in (
+        ("memory.max", "memory.current"),
+        ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes"),
+    ):
+        try:
+            limit = int((cgroup / limit_file).read_text().strip())  # "max": ValueError
+            usage = int((cgroup / usage_file).read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if limit < 2**60:
+            room = max(limit - usage, 0)
+            if found is None or room < found[0]:
+                found = (room, f"the cgroup limit {cgroup / limit_file} less its usage")
+        break
+    return found
+
+
+def _format_bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError  # pragma: no cover
+
+
+def _check_batch_size(batch_size: int, train_size: int) -> None:
+    """Refuse a batch larger than the training set.
+
+    Raises:
+        CLIError: ``batch_size > train_size``.
+    """
+    if batch_size > train_size:
+        raise CLIError(
+            f"--batch-size {batch_size} is larger than the training set ({train_size} "
+            f"images): use at most {train_size}"
+        )
+
+
+def _check_memory(config: Mapping[str, Any]) -> tuple[int, tuple[int, str] | None]:
+    """The run's memory estimate and the memory available; refuse a run that cannot fit.
+
+    Raises:
+        CLIError: the estimate exceeds the memory available (``_available_memory``).
+    """
+    opt = _optimizers()[config["optimizer"]](lr=config["lr"])
+    parts = _estimate_train_memory(
+        hidden=config["hidden"], batch_size=config["batch_size"],
+        dtype=np.dtype(config["dtype"]), optimizer_slots=len(opt.state_dict()["slots"]),
+    )
+    available = _available_memory()
+    if available is not None and parts["total"] > available[0]:
+        fmt = _format_bytes
+        raise CLIError(
+            f"this run needs about {fmt(parts['total'])} of memory (--hidden "
+            f"{config['hidden']}, --batch-size {config['batch_size']}, {config['dtype']}, "
+            f"{config['optimizer']}: parameters {fmt(parts['parameters'])}, optimizer state "
+            f"{fmt(parts['optimizer'])}, one step {fmt(parts['step'])}, evaluation "
+            f"{fmt(parts['evaluation'])}, MNIST {fmt(parts['data'])}) but "
+            f"{fmt(available[0])} is available ({available[1]}); use a smaller --hidden or "
+            "--batch-size, or --dtype float32"
+        )
+    return parts["total"], available
+
+
+class _Progress:
+    """Where a training run is, for the message of a MemoryError (see ``_cmd_train``)."""
+
+    def __init__(self) -> None:
+        self.phase = "setting up"
+        self.iteration: int | None = None  # the iteration running (0-based), if in the loop
+        self.iters = 0
+        self.saved: int | None = None  # the iteration of the checkpoint on disk, if any
+
+    def where(self) -> str:
+        if self.iteration is not None:
+            return f"in iteration {self.iteration + 1} of {self.iters}"
+        return f"while {self.phase}"
+
+
 # --------------------------------------------------------------------------- train
 
 #: The options a resumed run may not change (they would make another run): option -> flag.
 _RESUME_FIXED = {
     "optimizer": "--optimizer", "lr": "--lr", "hidden": "--hidden",
-    "batch_size": "--batch-size", "seed": "--seed", "dtype": "--dtype",
+    "batch_size": "--batch-size", "seed": "--seed", "dtype": "--dtype", "threads": "--threads",
 }
 DEFAULT_OUT = Path("runs/train")
 
@@ -364,14 +593,17 @@ def _checked_config(saved: Mapping[str, Any], path: Path) -> dict[str, Any]:
         "dtype": lambda v: v in ("float32", "float64"),
         "checkpoint_every": lambda v: v is None or ok_int(v, 1),
         "data": lambda v: v is None or isinstance(v, str),
+        # Checkpoints written before --threads existed do not record it: None.
+        "threads": lambda v: v is None or ok_int(v, 1),
     }
+    optional = {"threads"}
     for key, check in checks.items():
-        if key not in saved or not check(saved[key]):
+        if (key not in saved and key not in optional) or not check(saved.get(key)):
             raise CheckpointError(
                 f"{path} is not a valid training checkpoint: its configuration has "
                 f"{key}={saved.get(key)!r}", path
             )
-    return {key: saved[key] for key in checks}
+    return {key: saved.get(key) for key in checks}
 
 
 def _train_config(args: argparse.Namespace) -> tuple[dict[str, Any], Path, Checkpoint | None]:
@@ -406,6 +638,7 @@ def _train_config(args: argparse.Namespace) -> tuple[dict[str, Any], Path, Check
             "dtype": args.dtype if args.dtype is not None else "float64",
             "checkpoint_every": args.checkpoint_every,
             "data": data,
+            "threads": args.threads if args.threads is not None else DEFAULT_THREADS,
         }
         return config, out_dir, None
 
@@ -421,7 +654,8 @@ def _train_config(args: argparse.Namespace) -> tuple[dict[str, Any], Path, Check
     conflicts = [
         f"{flag} {getattr(args, key)} (the checkpoint's is {config[key]})"
         for key, flag in _RESUME_FIXED.items()
-        if getattr(args, key) is not None and getattr(args, key) != config[key]
+        if getattr(args, key) is not None and config[key] is not None
+        and getattr(args, key) != config[key]
     ]
     if conflicts:
         raise CLIError(
@@ -433,6 +667,8 @@ def _train_config(args: argparse.Namespace) -> tuple[dict[str, Any], Path, Check
             config[key] = getattr(args, key)
     if data is not None:
         config["data"] = data
+    if config["threads"] is None:  # an older checkpoint: --threads, else the default
+        config["threads"] = args.threads if args.threads is not None else DEFAULT_THREADS
     if ckpt.iteration > config["iters"]:
         raise CLIError(
             f"{path} is at iteration {ckpt.iteration}, past --iters {config['iters']}"
@@ -479,7 +715,65 @@ def _deferred_signals() -> Iterator[list[int]]:
             signal.signal(sig, old if old is not None else signal.SIG_DFL)
 
 
+@contextmanager
+def _blas_threads(n: int) -> Iterator[None]:
+    """Run the block with ``n`` BLAS threads (threadpoolctl), restoring the count after.
+
+    Raises:
+        CLIError: threadpoolctl (a dependency of the package) is not installed.
+    """
+    try:
+        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+    except ImportError as e:
+        raise CLIError(
+            f"train needs threadpoolctl to set its BLAS thread count ({e}); install it with "
+            "'pip install threadpoolctl'"
+        ) from e
+    # numpy is imported (at the top of this module), so its BLAS library is loaded and
+    # threadpoolctl finds it; it limits only libraries already loaded.
+    with threadpool_limits(limits=n, user_api="blas"):
+        yield
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
+    """``train``: check the run fits, set the BLAS threads, train.
+
+    Raises:
+        CLIError: a bad configuration or checkpoint, a run too big for the memory
+            available, or a MemoryError during the run (the checkpoint on disk, if any, is
+            the last one written whole).
+    """
+    config, out_dir, resumed = _train_config(args)
+    _check_batch_size(config["batch_size"], MNIST_TRAIN_SIZE)
+    need, available = _check_memory(config)
+    progress = _Progress()
+    try:
+        with _blas_threads(config["threads"]):
+            return _train(args, config, out_dir, resumed, progress)
+    except MemoryError as e:
+        from .checkpoint import CHECKPOINT_NAME
+
+        saved = (
+            f"{out_dir / CHECKPOINT_NAME} (after iteration {progress.saved}) is intact: "
+            f"continue with '{PROG} train --resume {shlex.quote(str(out_dir))}'"
+            if progress.saved is not None else "no checkpoint was written"
+        )
+        room = "" if available is None else f", {_format_bytes(available[0])} available"
+        raise CLIError(
+            f"out of memory {progress.where()} (estimated need {_format_bytes(need)}{room}); "
+            f"{saved}; use a smaller --hidden or --batch-size, or --dtype float32"
+        ) from e
+
+
+def _train(
+    args: argparse.Namespace,
+    config: dict[str, Any],
+    out_dir: Path,
+    resumed: Checkpoint | None,
+    progress: _Progress,
+) -> int:
+    """The training run of ``train`` (``_cmd_train`` has set the BLAS threads); it keeps
+    ``progress`` up to date."""
     from tqdm import tqdm  # type: ignore[import-untyped,unused-ignore]
 
     from .checkpoint import (
@@ -492,7 +786,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from .nn import TwoLayerNet
     from .serialization import save
 
-    config, out_dir, resumed = _train_config(args)
     opt_cls = _optimizers()[config["optimizer"]]
     lr: float = config["lr"]
     ckpt_path = out_dir / CHECKPOINT_NAME
@@ -502,11 +795,15 @@ def _cmd_train(args: argparse.Namespace) -> int:
         raise CLIError(f"cannot create the output directory {out_dir}: {e}") from e
     remove_stale_temp_files(ckpt_path)  # left by a checkpoint write that was killed midway
 
+    if resumed is not None:
+        progress.saved = resumed.iteration
+    progress.phase = "loading MNIST"
     data_args = argparse.Namespace(
         data=None if config["data"] is None else Path(config["data"]), download=args.download
     )
     x_train, t_train, x_test, t_test = _load_mnist(data_args, one_hot_label=True)
     y_train, y_test = _labels(t_train), _labels(t_test)
+    _check_batch_size(config["batch_size"], x_train.shape[0])  # MNIST from elsewhere
     # The images stay float32 (as loaded, 188 MB); the network converts each batch to its
     # dtype, as the book's float64 net does with its float32 images.
     dtype = np.dtype(config["dtype"])
@@ -515,6 +812,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     # independent child stream of the same seed. Same seed -> the same run, bit for bit.
     seed: int = config["seed"]
     hidden: int = config["hidden"]
+    progress.phase = "building the network"
     network = TwoLayerNet(INPUT_SIZE, hidden, OUTPUT_SIZE, dtype=dtype, seed=seed)
     batch_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
     optimizer = opt_cls(lr=lr)
@@ -551,7 +849,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
             ]:
                 raise ValueError(f"a {resumed.rng_state['bit_generator']} generator state")
             batch_rng.bit_generator.state = dict(resumed.rng_state)
-        except (KeyError, ValueError, TypeError) as e:
+        except (KeyError, ValueError, TypeError, OverflowError) as e:
             raise CheckpointError(
                 f"{ckpt_path} does not fit the run it describes: {_one_line(e)}", ckpt_path
             ) from e
@@ -600,22 +898,37 @@ def _cmd_train(args: argparse.Namespace) -> int:
             save_checkpoint(ckpt_path, ckpt)  # atomic: the previous one survives any failure
         except OSError as e:
             raise CLIError(f"cannot write the checkpoint {ckpt_path}: {e}") from e
-        saved_at = completed
+        saved_at = progress.saved = completed
 
+    threads: int = config["threads"]
     tqdm.write(
         f"training {hyper['network']} {dtype.name}, {config['optimizer']} lr={lr:g}, "
-        f"batch {batch_size}, {iters_num} iterations, seed {seed}"
+        f"batch {batch_size}, {iters_num} iterations, seed {seed}, {threads} BLAS "
+        f"thread{'s' if threads > 1 else ''}"
     )
     if resumed is not None:
         tqdm.write(f"resuming {ckpt_path} after iteration {start_iter}")
+        if resumed.config.get("threads") is None:
+            tqdm.write(
+                f"note: {ckpt_path} does not record the BLAS thread count it was trained "
+                f"with; resuming with {threads} (--threads): bit for bit the uninterrupted "
+                "run's only if that run used as many"
+            )
     completed = start_iter
-    with _deferred_signals() as received:
+    progress.iters = iters_num
+    progress.phase = "writing the first checkpoint"
+    diverged = ""
+    # NaN and infinities are caught by the checks on the loss and weights below, which stop
+    # the run with one line; numpy's RuntimeWarnings about them would only precede it.
+    with _deferred_signals() as received, np.errstate(over="ignore", invalid="ignore",
+                                                      divide="ignore"):
         if every and saved_at < 0:
             write_checkpoint(0)
         running, n_running = 0.0, 0
         with tqdm(total=iters_num, initial=start_iter, desc="train", unit="it",
                   dynamic_ncols=True, disable=None) as bar:
             for i in range(start_iter, iters_num):
+                progress.iteration = i
                 batch_mask = batch_rng.choice(train_size, batch_size)
                 x_batch = x_train[batch_mask]
                 t_batch = t_train[batch_mask]
@@ -625,6 +938,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
                 # (a second forward pass per iteration, ~1/3 of the step's cost) for nearly
                 # the same curve.
                 loss, grads = _step(network, names, tensors, x_batch, t_batch)
+                if not math.isfinite(loss):  # diverged: stop before the update
+                    diverged = f"the loss is {loss} in iteration {i + 1} of {iters_num}"
+                    break
                 optimizer.update(network.params, grads)
                 train_loss_list.append(loss)
 
@@ -646,6 +962,25 @@ def _cmd_train(args: argparse.Namespace) -> int:
                     break
                 if every and completed % every == 0:
                     write_checkpoint(completed)
+        progress.iteration = None
+        progress.phase = "writing the last checkpoint"
+        if not diverged:
+            bad = [n for n, t in zip(names, tensors, strict=True)
+                   if not np.isfinite(t.data).all()]
+            if bad:
+                diverged = (f"{', '.join(bad)} {'is' if len(bad) == 1 else 'are'} no longer "
+                            f"finite after iteration {completed}")
+        if diverged:
+            kept = (
+                f"; {ckpt_path} (after iteration {saved_at}) is left as it was"
+                if saved_at >= 0 else ""
+            )
+            print(
+                f"{PROG}: error: training diverged: {diverged} (--lr {lr:g}); try a smaller "
+                f"--lr; no outputs written{kept}",
+                file=sys.stderr,
+            )
+            return EXIT_DIVERGED
 
         if received or (every and saved_at != completed):
             if saved_at != completed:
@@ -660,6 +995,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
                 )
                 return 128 + received[0]
 
+        progress.phase = "evaluating the trained network"
         final = (
             epochs[-1] if epochs and epochs[-1]["iteration"] == iters_num - 1
             else evaluate(iters_num - 1)
@@ -679,6 +1015,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
             "train_acc": final["train_acc"],
             "test_acc": final["test_acc"],
             "wall_time_s": wall,
+            "threads": threads,
             "loss": {
                 "note": "loss of each step's forward pass (before its update), every "
                 f"{every_loss} iterations: values[k] is iteration k*{every_loss}",
@@ -686,10 +1023,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
                 "values": train_loss_list[::every_loss],
             },
         }
+        progress.phase = "writing the outputs"
         try:
             save(network, out_dir / "model.npz")  # atomic, no pickle
             with _atomic_write(out_dir / "metrics.json", "w") as f:
-                json.dump(metrics, f, indent=1)
+                # Strict JSON (the run stops at a non-finite loss; no NaN can be left, but a
+                # stray one would be null, never the invalid NaN).
+                json.dump(_json_safe(metrics), f, indent=1, allow_nan=False)
                 f.write("\n")
             _plot_curves(out_dir / "curves.png", train_loss_list, epochs, final)
         except OSError as e:
@@ -864,8 +1204,10 @@ def _one_line(e: BaseException) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run ``tinygrad-fish`` with ``argv`` (default ``sys.argv[1:]``); return the exit code.
 
-    Errors the user can fix (bad arguments, missing or corrupt data or model files,
-    unwritable outputs) print one line to stderr and return 2; nothing is raised.
+    Errors the user can fix (bad arguments, missing or corrupt data, model files or
+    checkpoints, unwritable outputs, a run too big for the memory, a MemoryError) print one
+    line to stderr and return 2; a training run that diverged returns 3 (EXIT_DIVERGED);
+    nothing is raised.
     """
     parser = build_parser()
     try:
@@ -880,6 +1222,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except (CLIError, TinygradFishError, OSError) as e:
         print(f"{PROG}: error: {_one_line(e)}", file=sys.stderr)
+        return 2
+    except MemoryError:  # train reports its own (with the checkpoint's state); the rest
+        print(f"{PROG}: error: out of memory", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
