@@ -22,16 +22,19 @@ import numpy.typing as npt
 
 from ..autograd import scope
 from ..nn import layers as _nn_layers
+from ..nn.conv import Convolution, Pooling
 from ..nn.layers import Affine, BatchNormalization, Dropout, Relu, Sigmoid
+from ..ops.conv import col2im, im2col
 from ..ops.nn import SoftmaxCrossEntropy, prepare_cross_entropy
 from ..tensor import Tensor
 from . import functions as _functions
 from .functions import *  # noqa: F403  (the book's layers module re-exports them)
 
-# As the book's module, whose `import *` also gives numpy as `np` and common/functions.py.
+# As the book's module, whose `import *` also gives numpy as `np`, common/functions.py and
+# im2col/col2im.
 __all__ = [
-    "Affine", "BatchNormalization", "Dropout", "Relu", "Sigmoid", "SoftmaxWithLoss", "np",
-    *_functions.__all__,
+    "Affine", "BatchNormalization", "Convolution", "Dropout", "Pooling", "Relu", "Sigmoid",
+    "SoftmaxWithLoss", "col2im", "im2col", "np", *_functions.__all__,
 ]
 
 Array = npt.NDArray[Any]

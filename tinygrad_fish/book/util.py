@@ -1,4 +1,6 @@
-"""The book's ``common/util.py``: curve smoothing, dataset shuffling, convolution sizes.
+"""The book's ``common/util.py``: curve smoothing, dataset shuffling, convolution sizes, and
+``im2col``/``col2im`` (the array forms of :func:`tinygrad_fish.ops.conv.unfold` and
+:func:`~tinygrad_fish.ops.conv.fold`).
 
 These work on numpy arrays (they prepare data and plots; nothing here is differentiated).
 """
@@ -10,8 +12,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ..ops.conv import col2im, im2col
+
 # As the book's module, whose `import *` also gives numpy as `np` (ch06 scripts use it).
-__all__ = ["conv_output_size", "np", "shuffle_dataset", "smooth_curve"]
+__all__ = ["col2im", "conv_output_size", "im2col", "np", "shuffle_dataset", "smooth_curve"]
 
 Array = npt.NDArray[Any]
 

@@ -4,29 +4,38 @@
   ``state_dict``/``load_state_dict``, ``zero_grad``).
 - Layers (``common/layers.py``): :class:`Affine`, :class:`Relu`, :class:`Sigmoid`,
   :class:`SoftmaxWithLoss`, :class:`Dropout`, :class:`BatchNormalization`.
+- Convolution layers (``common/layers.py``): :class:`Convolution`, :class:`Pooling`.
 - Networks: :class:`TwoLayerNet` (ch05), :class:`MultiLayerNet` (ch06, with the extend
-  options), whose ``params`` is a :class:`ParamDict`.
+  options), :class:`SimpleConvNet` (ch07), :class:`DeepConvNet` (ch08), whose ``params``
+  is a :class:`ParamDict`.
 - :mod:`.functional`: the activations and losses as functions.
 """
 
 from __future__ import annotations
 
 from . import functional
+from .conv import Convolution, Pooling
+from .deep_convnet import DeepConvNet
 from .layers import Affine, BatchNormalization, Dropout, Relu, Sigmoid, SoftmaxWithLoss
 from .module import IncompatibleKeys, Module
 from .networks import MultiLayerNet, TwoLayerNet
 from .params import ParamDict
+from .simple_convnet import SimpleConvNet
 
 __all__ = [
     "Affine",
     "BatchNormalization",
+    "Convolution",
+    "DeepConvNet",
     "Dropout",
     "IncompatibleKeys",
     "Module",
     "MultiLayerNet",
     "ParamDict",
+    "Pooling",
     "Relu",
     "Sigmoid",
+    "SimpleConvNet",
     "SoftmaxWithLoss",
     "TwoLayerNet",
     "functional",

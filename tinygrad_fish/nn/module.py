@@ -12,10 +12,13 @@ Registration
     Assigning an attribute registers it, in assignment order: a :class:`Module` becomes a
     submodule, a leaf :class:`~tinygrad_fish.Tensor` with ``requires_grad=True`` a parameter
     (a tensor computed by ops, such as a cached activation, stays a plain attribute);
-    assigning to a name already registered as a buffer replaces the buffer. Everything else is
-    an ordinary attribute. :meth:`Module.register_parameter`, :meth:`Module.register_buffer`
-    and :meth:`Module.add_module` register explicitly (a frozen tensor as a parameter, an array
-    as a buffer, or a name that is not a Python identifier, such as ``"layers.0"``).
+    assigning to a name already registered as a buffer replaces the buffer; assigning a
+    numpy array to a parameter's name gives the parameter those values (the parameter
+    Tensor now wraps the array), as the book's ``load_params`` does with ``layer.W = ...``.
+    Everything else is an ordinary attribute. :meth:`Module.register_parameter`,
+    :meth:`Module.register_buffer` and :meth:`Module.add_module` register explicitly (a
+    frozen tensor as a parameter, an array as a buffer, or a name that is not a Python
+    identifier, such as ``"layers.0"``).
 
 Names
     :meth:`Module.named_parameters` gives dotted names (``"Affine1.W"``). A tensor shared by
@@ -107,6 +110,20 @@ class Module:
             buffers.pop(key, None)
             modules.pop(key, None)
             params[key] = value
+        elif key in params and isinstance(value, np.ndarray):
+            # The book's load_params: `layer.W = params["W1"]` gives the parameter new
+            # values; the parameter Tensor stays (and now wraps that array).
+            if value.dtype.kind != "f":
+                raise DTypeError(
+                    f"{self.name}.{key} = array: a parameter's values must be floating "
+                    f"point, got dtype {value.dtype}"
+                )
+            p = params[key]
+            if p.grad is not None and p.grad.shape != value.shape:
+                p.grad = None
+            p.data = value
+            p._bump_version()
+            return
         elif key in buffers:
             buffers[key] = _as_buffer(key, value)
             value = buffers[key]

@@ -32,6 +32,7 @@ comes out of another graph, say an encoder's, is not remembered, so that graph s
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from collections import OrderedDict
@@ -91,7 +92,7 @@ class _BookNetwork(Module):
         )
 
     # --- construction helpers ----------------------------------------------------------------
-    def _randn(self, shape: tuple[int, int]) -> Array:
+    def _randn(self, shape: tuple[int, ...]) -> Array:
         """Standard normal samples: the book's ``np.random.randn``, or the seeded Generator."""
         rng: np.random.Generator | None = self.__dict__["_rng"]
         return np.random.randn(*shape) if rng is None else rng.standard_normal(shape)
@@ -218,6 +219,37 @@ class _BookNetwork(Module):
                 y = self._predict(x[i : i + step], False).data
                 correct += int(np.sum(np.argmax(y, axis=1) == tt[i : i + step]))
         return correct / float(n)
+
+    def save_params(self, file_name: str | os.PathLike[str] = "params.npz") -> None:
+        """Save ``params`` to ``file_name`` as the project's ``.npz`` (atomic, no pickle;
+        the book's ``save_params`` pickles, which a reader could not load safely).
+
+        Raises:
+            ModelFileError: the file cannot be written.
+        """
+        from ..serialization import save
+
+        save(dict(self.params.items()), file_name)
+
+    def load_params(self, file_name: str | os.PathLike[str] = "params.npz") -> None:
+        """Load weights into ``params`` (and so into the layers), from a ``.npz`` written by
+        :meth:`save_params` or from one of the book's pickles (``params.pkl``,
+        ``deep_convnet_params.pkl``), read by :func:`tinygrad_fish.pickles.load_pickle`,
+        which runs no code. Values are cast to the network's dtype.
+
+        Raises:
+            ModelFileError: the file cannot be read, is neither format, or (a pickle) holds
+                anything but named numeric arrays.
+            KeyError: the file's names differ from ``params``'.
+            ShapeError: an array's shape differs from its parameter's.
+        """
+        from ..pickles import load_pickle
+        from ..serialization import load
+
+        with open(file_name, "rb") as f:
+            zip_file = f.read(2) == b"PK"
+        values = load(file_name) if zip_file else load_pickle(file_name)
+        self.params = values
 
     def numerical_gradient(self, x: ArrayLike, t: ArrayLike) -> dict[str, Array]:
         """The book's gradient by central differences, for every key of ``params``.

@@ -121,17 +121,19 @@ class GetItem(Function):
 
 
 class ScatterAdd(Function):
-    """Zeros of ``shape`` with ``g`` added at ``index`` (repeated indices add up):
+    """Zeros of ``shape`` with ``g`` added at ``index`` (repeated indices add up; with
+    ``unique=True`` the caller vouches that none repeats, and ``g`` is simply placed):
     the adjoint of indexing; backward: ``dg = gg[index]``, indexing again.
     """
 
     name = "scatter_add"
     saves_inputs = False
 
-    def forward(self, g: Array, shape: tuple[int, ...], index: Any) -> Array:
+    def forward(self, g: Array, shape: tuple[int, ...], index: Any,
+                unique: bool = False) -> Array:
         out = np.zeros(shape, dtype=g.dtype)
-        if _is_basic(index):
-            out[index] = g  # slices and ints never repeat an element
+        if unique or _is_basic(index):
+            out[index] = g  # slices and ints (or indices known unique) never repeat
         else:
             np.add.at(out, index, g)
         return out
