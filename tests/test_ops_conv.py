@@ -1,0 +1,226 @@
+"""Convolution and pooling ops (tinygrad_fish.ops.conv): gradients against central
+differences over strides, pads, kernel sizes and odd image sizes (first and second order),
+the unfold/fold adjoint pair, the edge domain (ties, zero windows, nan, views, dtypes), the
+inference fast paths, errors, and the book's own im2col/col2im/layers, bit for bit."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from support import book_root
+
+import tinygrad_fish as tf
+from tinygrad_fish import Tensor
+from tinygrad_fish.errors import InvalidArgumentError, ShapeError
+from tinygrad_fish.ops.conv import (
+    avg_pool2d,
+    col2im,
+    conv2d,
+    fold,
+    im2col,
+    max_pool2d,
+    unfold,
+)
+from tinygrad_fish.testing import (
+    arrays,
+    assert_grad_equals,
+    assert_grad_matches,
+    assert_gradgrad_matches,
+    distinct_arrays,
+    non_contiguous,
+)
+
+
+@st.composite
+def conv_cases(draw: st.DrawFn) -> tuple[tuple[int, ...], int, int, int, int]:
+    """An image shape (N, C, H, W), a kernel fh x fw, a stride and a pad that fit."""
+    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    fh, fw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    stride, pad = draw(st.integers(1, 3)), draw(st.integers(0, 2))
+    h = draw(st.integers(max(1, fh - 2 * pad), 7))
+    w = draw(st.integers(max(1, fw - 2 * pad), 7))
+    return (n, c, h, w), fh, fw, stride, pad
+
+
+@given(case=conv_cases(), data=st.data())
+def test_conv2d_gradients_first_and_second_order(case, data):
+    shape, fh, fw, stride, pad = case
+    x = data.draw(arrays(shape))
+    fn = data.draw(st.integers(1, 3))
+    W = data.draw(arrays((fn, shape[1], fh, fw)))
+    b = data.draw(arrays((fn,)))
+    f = lambda a, w, c: conv2d(a, w, c, stride, pad)  # noqa: E731
+    assert_grad_matches(f, x, W, b)
+    assert_gradgrad_matches(lambda a, w, c: f(a, w, c) ** 2, x, W, b)
+
+
+@given(case=conv_cases(), data=st.data())
+def test_unfold_and_fold_gradients_and_adjointness(case, data):
+    shape, fh, fw, stride, pad = case
+    x = data.draw(arrays(shape))
+    cols = unfold(Tensor(x), fh, fw, stride, pad)
+    c = data.draw(arrays(cols.shape))
+    # <unfold(x), c> == <x, fold(c)>: each is the other's adjoint
+    lhs = float((cols.data * c).sum())
+    rhs = float((x * fold(Tensor(c), shape, fh, fw, stride, pad).data).sum())
+    assert lhs == pytest.approx(rhs, rel=1e-12, abs=1e-12)
+    assert_grad_matches(lambda a: unfold(a, fh, fw, stride, pad), x)
+    assert_grad_matches(lambda a: fold(a, shape, fh, fw, stride, pad), c)
+    assert_gradgrad_matches(lambda a: unfold(a, fh, fw, stride, pad) ** 2, x)
+
+
+@given(case=conv_cases(), data=st.data())
+def test_pooling_gradients(case, data):
+    shape, ph, pw, stride, pad = case
+    x = data.draw(distinct_arrays(shape, gap=0.01))  # no ties within the step
+    assert_grad_matches(lambda a: max_pool2d(a, ph, pw, stride, pad), x)
+    assert_grad_matches(lambda a: avg_pool2d(a, ph, pw, stride, pad), x)
+    assert_gradgrad_matches(lambda a: max_pool2d(a, ph, pw, stride, pad) ** 2, x)
+    assert_gradgrad_matches(lambda a: avg_pool2d(a, ph, pw, stride, pad) ** 2, x)
+
+
+# --- the edge domain -------------------------------------------------------------------------
+def test_max_pool_ties_give_the_whole_gradient_to_the_first_maximum():
+    x = np.array([[[[1.0, 1.0, 0.0, 0.0],
+                    [1.0, 0.5, 0.0, 0.0]]]])  # a tie of three ones; an all-zero window
+    expected = np.array([[[[1.0, 0.0, 1.0, 0.0],
+                           [0.0, 0.0, 0.0, 0.0]]]])
+    assert_grad_equals(lambda t: max_pool2d(t, 2, 2, 2), [x], [expected], ulps=0)
+
+
+def test_max_pool_with_overlap_adds_the_gradients_a_pixel_gets():
+    x = np.array([[[[0.0, 5.0, 0.0],
+                    [0.0, 0.0, 0.0]]]])
+    # windows of 2x2, stride 1: two windows, both pick the 5
+    assert_grad_equals(lambda t: max_pool2d(t, 2, 2, 1), [x],
+                       [np.array([[[[0.0, 2.0, 0.0], [0.0, 0.0, 0.0]]]])], ulps=0)
+
+
+def test_max_pool_propagates_nan_as_numpy_max():
+    x = np.array([[[[1.0, np.nan], [3.0, 2.0]]]])
+    out = max_pool2d(Tensor(x, requires_grad=True), 2, 2, 2)
+    assert np.isnan(out.item())
+    assert np.isnan(max_pool2d(Tensor(x), 2, 2, 2).item())  # the no-graph path too
+
+
+def test_conv_with_zero_filters_and_huge_values_is_exact():
+    x = np.full((1, 1, 3, 3), 1e300)
+    W = np.zeros((1, 1, 2, 2))
+    out = conv2d(Tensor(x), Tensor(W, requires_grad=True), None)
+    np.testing.assert_array_equal(out.data, np.zeros((1, 1, 2, 2)))
+    # d out / d W for each filter tap is the sum of the pixels it saw: 4 * 1e300 overflows
+    # to inf exactly as the sum does
+    assert_grad_equals(lambda w: conv2d(Tensor(x * 1e-300), w), [W],
+                       [np.full((1, 1, 2, 2), 4.0)], ulps=1)
+
+
+@given(data=st.data())
+def test_gradients_do_not_depend_on_the_input_layout(data):
+    x = data.draw(non_contiguous(arrays((2, 2, 5, 5))))
+    W = data.draw(arrays((3, 2, 3, 3)))
+    grads = []
+    for arr in (x, np.ascontiguousarray(x)):
+        t = Tensor(arr, requires_grad=True)
+        (conv2d(t, W, None, 1, 1).sum() + max_pool2d(t, 2, 2, 1).sum()).backward()
+        grads.append(t.grad.data)
+    np.testing.assert_array_equal(grads[0], grads[1])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_conv_and_pool_keep_the_input_dtype(dtype):
+    x = Tensor(np.random.default_rng(0).random((1, 2, 4, 4)).astype(dtype), requires_grad=True)
+    W = Tensor(np.ones((2, 2, 2, 2), dtype=dtype), requires_grad=True)
+    y = max_pool2d(conv2d(x, W), 2, 2, 1)
+    assert y.dtype == dtype
+    y.sum().backward()
+    assert x.grad.dtype == dtype and W.grad.dtype == dtype
+
+
+@given(case=conv_cases(), data=st.data())
+def test_the_inference_paths_give_the_graphs_values(case, data):
+    shape, fh, fw, stride, pad = case
+    x = data.draw(arrays(shape))
+    W = data.draw(arrays((2, shape[1], fh, fw)))
+    b = data.draw(arrays((2,)))
+    graph = conv2d(Tensor(x, requires_grad=True), W, b, stride, pad).data
+    with tf.no_grad():
+        fast = conv2d(Tensor(x), W, b, stride, pad).data
+    np.testing.assert_allclose(fast, graph, rtol=1e-14, atol=1e-14)
+    pooled = max_pool2d(Tensor(x, requires_grad=True), fh, fw, stride, pad).data
+    np.testing.assert_array_equal(max_pool2d(Tensor(x), fh, fw, stride, pad).data, pooled)
+
+
+# --- errors ----------------------------------------------------------------------------------
+def test_bad_shapes_and_arguments_are_clear_errors():
+    x = Tensor(np.ones((1, 2, 4, 4)))
+    with pytest.raises(ShapeError, match=r"conv2d: expected images of shape \(N, C, H, W\), "
+                                         r"got \(2, 4, 4\)"):
+        conv2d(Tensor(np.ones((2, 4, 4))), np.ones((1, 2, 3, 3)))
+    with pytest.raises(ShapeError, match=r"take 3 channels, the images of shape "
+                                         r"\(1, 2, 4, 4\) have 2"):
+        conv2d(x, np.ones((1, 3, 3, 3)))
+    with pytest.raises(ShapeError, match=r"a 5x5 window does not fit a 4x4 image padded by 0"):
+        conv2d(x, np.ones((1, 2, 5, 5)))
+    with pytest.raises(InvalidArgumentError, match=r"max_pool2d: stride must be an int >= 1, "
+                                                   r"got 0"):
+        max_pool2d(x, 2, 2, 0)
+    with pytest.raises(InvalidArgumentError, match=r"unfold: pad must be an int >= 0, got 1.5"):
+        unfold(x, 2, 2, 1, 1.5)
+    with pytest.raises(ShapeError, match=r"fold: expected columns of shape \(9, 8\)"):
+        fold(np.ones((3, 3)), (1, 2, 4, 4), 2, 2)
+
+
+# --- the book's code, bit for bit ------------------------------------------------------------
+CASES = [((2, 3, 7, 6), 3, 1, 0), ((2, 3, 7, 6), 3, 2, 1), ((1, 2, 5, 5), 2, 2, 0),
+         ((2, 1, 8, 9), 3, 3, 2), ((3, 2, 6, 6), 2, 2, 0)]
+
+
+@pytest.fixture
+def book_common(monkeypatch):
+    root = book_root()
+    monkeypatch.syspath_prepend(str(root))
+    for name in [m for m in sys.modules if m == "common" or m.startswith("common.")]:
+        monkeypatch.delitem(sys.modules, name)
+    import common.layers
+    import common.util
+
+    return common
+
+
+@pytest.mark.parametrize(("shape", "k", "stride", "pad"), CASES)
+def test_im2col_and_col2im_equal_the_books(book_common, shape, k, stride, pad):
+    rng = np.random.default_rng(0)
+    x = rng.random(shape)
+    want = book_common.util.im2col(x, k, k, stride, pad)
+    np.testing.assert_array_equal(im2col(x, k, k, stride, pad), want)
+    c = rng.random(want.shape)
+    c[0, 0] = -0.0
+    np.testing.assert_array_equal(col2im(c, shape, k, k, stride, pad),
+                                  book_common.util.col2im(c, shape, k, k, stride, pad))
+
+
+@pytest.mark.parametrize(("shape", "k", "stride", "pad"), CASES)
+def test_convolution_and_pooling_layers_equal_the_books(book_common, shape, k, stride, pad):
+    from tinygrad_fish.nn import Convolution, Pooling
+
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 3, shape).astype(np.float64)  # many ties for the pooling
+    W, b = rng.random((4, shape[1], k, k)), rng.random(4)
+    theirs, ours = book_common.layers.Convolution(W, b, stride, pad), Convolution(W, b,
+                                                                                  stride, pad)
+    out = theirs.forward(x)
+    np.testing.assert_array_equal(ours.forward(x).data, out)
+    g = rng.random(out.shape)
+    np.testing.assert_array_equal(ours.backward(g), theirs.backward(g))
+    np.testing.assert_array_equal(ours.dW, theirs.dW)
+    np.testing.assert_array_equal(ours.db, theirs.db)
+    if pad == 0:  # the book's Pooling leaves the padding out of its output size
+        pt, po = book_common.layers.Pooling(k, k, stride), Pooling(k, k, stride)
+        y = pt.forward(x)
+        np.testing.assert_array_equal(po.forward(x).data, y)
+        gy = rng.random(y.shape)
+        np.testing.assert_array_equal(po.backward(gy), pt.backward(gy))
