@@ -11,7 +11,6 @@ import pytest
 from support import book_root, mnist_root
 
 import tinygrad_fish as tf
-
 from tinygrad_fish.nn import DeepConvNet, SimpleConvNet
 from tinygrad_fish.serialization import ModelFileError
 
@@ -108,7 +107,7 @@ def test_the_books_simple_convnet_weights_give_the_books_predictions(book):
     theirs.load_params(str(book / "ch07" / "params.pkl"))
     ours = SimpleConvNet(seed=0)
     ours.load_params(book / "ch07" / "params.pkl")
-    (_, _), (x, t) = load_mnist(flatten=False)
+    (_, _), (x, _t) = load_mnist(flatten=False)
     x = x[:500]
     np.testing.assert_array_equal(np.argmax(ours.predict(x).data, axis=1),
                                   np.argmax(theirs.predict(x), axis=1))
