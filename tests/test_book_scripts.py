@@ -1,4 +1,5 @@
-"""The book's ch03-ch06 scripts, imports changed only, print what the book's own code prints.
+"""The book's scripts (ch03-ch08), imports changed only, print what the book's own code
+prints.
 
 Each test runs one script of the book's repository (``../shared/book``; skipped with a
 reason when it is absent) twice under the same seed: the book's code, and the same script
@@ -14,6 +15,10 @@ from pathlib import Path
 import pytest
 from book_scripts import make_copies, run, substitute
 from support import book_root, mnist_root
+
+_LOAD_IMAGES = "(x_train, t_train), (x_test, t_test) = load_mnist(flatten=False)"
+_SUBSET = ("; x_train, t_train = x_train[:500], t_train[:500]"
+           "; x_test, t_test = x_test[:500], t_test[:500]")
 
 #: script -> the literals replaced in both copies to scale the run down
 SCRIPTS: dict[str, list[tuple[str, str]]] = {
@@ -36,6 +41,18 @@ SCRIPTS: dict[str, list[tuple[str, str]]] = {
     "ch06/overfit_dropout.py": [("epochs=301", "epochs=3")],
     "ch06/overfit_weight_decay.py": [("max_epochs = 201", "max_epochs = 3")],
     "ch06/weight_init_compare.py": [("max_iterations = 2000", "max_iterations = 201")],
+    "ch07/apply_filter.py": [],
+    "ch07/gradient_check.py": [],
+    "ch07/visualize_filter.py": [],
+    "ch07/train_convnet.py": [(_LOAD_IMAGES, _LOAD_IMAGES + _SUBSET),
+                              ("max_epochs = 20", "max_epochs = 2")],
+    "ch08/half_float_network.py": [("sampled = 10000", "sampled = 300")],
+    "ch08/misclassified_mnist.py": [("#sampled = 1000", "sampled = 500"),
+                                    ("#x_test = x_test[:sampled]", "x_test = x_test[:sampled]"),
+                                    ("#t_test = t_test[:sampled]", "t_test = t_test[:sampled]")],
+    # last: it overwrites deep_convnet_params.pkl, which the two before load
+    "ch08/train_deepnet.py": [(_LOAD_IMAGES, _LOAD_IMAGES + _SUBSET),
+                              ("epochs=20", "epochs=2")],
 }
 
 

@@ -149,7 +149,7 @@ def test_the_inference_paths_give_the_graphs_values(case, data):
     graph = conv2d(Tensor(x, requires_grad=True), W, b, stride, pad).data
     with tf.no_grad():
         fast = conv2d(Tensor(x), W, b, stride, pad).data
-    np.testing.assert_allclose(fast, graph, rtol=1e-14, atol=1e-14)
+    np.testing.assert_allclose(fast, graph, rtol=1e-14, atol=1e-14)  # small: the same path
     pooled = max_pool2d(Tensor(x, requires_grad=True), fh, fw, stride, pad).data
     np.testing.assert_array_equal(max_pool2d(Tensor(x), fh, fw, stride, pad).data, pooled)
 

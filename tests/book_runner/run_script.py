@@ -39,8 +39,11 @@ def _patch_plotting() -> None:
 
         return record
 
+    from matplotlib.axes import Axes
+
+    # pyplot's functions call these Axes methods: one record per drawing either way
     for name in ("plot", "scatter", "hist", "imshow", "bar", "contour", "quiver"):
-        setattr(plt, name, recorder(name, getattr(plt, name)))
+        setattr(Axes, name, recorder(name, getattr(Axes, name)))
     plt.show = lambda *a, **k: None
     try:
         from PIL import Image

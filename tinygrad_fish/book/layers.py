@@ -65,7 +65,11 @@ class SoftmaxWithLoss(_nn_layers.SoftmaxWithLoss):
 
     def _run(self, h: Tensor) -> Tensor:
         with scope(self.name):
-            x, t = prepare_cross_entropy(h, self.__dict__["_last_t"])
+            t_in = self.__dict__["_last_t"]
+            arr = t_in.data if isinstance(t_in, Tensor) else np.asarray(t_in)
+            if arr.size != h.size and arr.ndim > 1:  # the book takes indices in any shape
+                t_in = arr.reshape(-1)
+            x, t = prepare_cross_entropy(h, t_in)
             td = t.data
             if t.ndim == 2 and ((td == 0) | (td == 1)).all() and (td.sum(axis=1) == 1).all():
                 t = Tensor._wrap(t.data.argmax(axis=1))  # one-hot: the book's index path

@@ -27,8 +27,10 @@ class Relu(Function):
     saves_inputs = False
 
     def forward(self, a: Array) -> Array:
-        self.mask = a > 0
-        return np.maximum(a, 0)
+        # C order, as the book's x.copy(): what follows (sums over reshapes of it) rounds
+        # as the book's, whatever the layout of a (a convolution gives a transposed view)
+        self.mask = np.greater(a, 0, order="C")
+        return np.maximum(a, 0, order="C")
 
     def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
         return (g * self.mask,)  # the mask is piecewise constant: its own derivative is 0

@@ -62,13 +62,15 @@ def im2col(x: Array, fh: int, fw: int, stride: int = 1, pad: int = 0) -> Array:
         raise ShapeError(f"im2col: expected images of shape (N, C, H, W), got {x.shape}")
     n, c, h, w = x.shape
     oh, ow = conv_output_shape(h, w, fh, fw, stride, pad)
-    if _tiles(h, w, fh, fw, stride, pad):  # windows that tile the image: one reshape-copy
-        return (x.reshape(n, c, oh, fh, ow, fw).transpose(0, 2, 4, 1, 3, 5)
-                .reshape(n * oh * ow, c * fh * fw))
     img = np.pad(x, [(0, 0), (0, 0), (pad, pad), (pad, pad)]) if pad else x
     windows = np.lib.stride_tricks.sliding_window_view(img, (fh, fw), axis=(2, 3))
     windows = windows[:, :, ::stride, ::stride][:, :, :oh, :ow]  # (N, C, OH, OW, FH, FW)
-    return windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * fh * fw)
+    # Laid out as the book's: (N, C, FH, FW, OH, OW), then transposed and reshaped, which
+    # numpy does as a view where it can (one image of one channel): the same memory layout
+    # as the book's, so matrix products with it round as the book's do.
+    col = np.empty((n, c, fh, fw, oh, ow), dtype=x.dtype)
+    col[...] = windows.transpose(0, 1, 4, 5, 2, 3)
+    return col.transpose(0, 4, 5, 1, 2, 3).reshape(n * oh * ow, c * fh * fw)
 
 
 def col2im(col: Array, input_shape: tuple[int, ...], fh: int, fw: int, stride: int = 1,
@@ -86,9 +88,8 @@ def col2im(col: Array, input_shape: tuple[int, ...], fh: int, fw: int, stride: i
             f"col2im: expected columns of shape {(n * oh * ow, c * fh * fw)} for images of "
             f"shape {tuple(input_shape)}, got {col.shape}"
         )
-    if _tiles(h, w, fh, fw, stride, pad):  # each pixel in one window: a reshape-copy
-        img_t = col.reshape(n, oh, ow, c, fh, fw).transpose(0, 3, 1, 4, 2, 5)
-        return img_t.reshape(n, c, h, w) + 0.0  # + 0.0: as added into zeros (-0.0 -> 0.0)
+    # the book's order: window offsets in turn, each added to a padded buffer, which is cut
+    # out at the end (the same values and memory layout as the book's col2im)
     cols = col.reshape(n, oh, ow, c, fh, fw).transpose(0, 3, 4, 5, 1, 2)
     img = np.zeros((n, c, h + 2 * pad + stride - 1, w + 2 * pad + stride - 1),
                    dtype=col.dtype)
@@ -210,9 +211,12 @@ def conv2d(x: ArrayLike, W: ArrayLike, b: ArrayLike | None = None, stride: int =
     n, _, h, wd = t.shape
     stride, pad = _check_int("conv2d", "stride", stride, 1), _check_int("conv2d", "pad", pad, 0)
     oh, ow = conv_output_shape(h, wd, fh, fw, stride, pad)
+    dt = np.result_type(t.data.dtype, w.data.dtype)
+    if t.data.dtype != dt:  # as numpy would promote the product: the windows in its dtype
+        t = t.astype(dt)
     tb = None if b is None else as_tensor(b)
-    if not (is_grad_enabled() and (t.requires_grad or w.requires_grad or (
-            tb is not None and tb.requires_grad))):
+    if n * oh * ow >= _FAST_ROWS and not (is_grad_enabled() and (
+            t.requires_grad or w.requires_grad or (tb is not None and tb.requires_grad))):
         return Tensor._wrap(_conv2d_values(t.data, w.data, None if tb is None else tb.data,
                                            stride, pad, oh, ow))
     col = Unfold.apply(t, fh=fh, fw=fw, stride=stride, pad=pad)
@@ -222,11 +226,19 @@ def conv2d(x: ArrayLike, W: ArrayLike, b: ArrayLike | None = None, stride: int =
     return transpose(reshape(out, (n, oh, ow, fn)), (0, 3, 1, 2))
 
 
+#: Outputs of at least this many positions (N * OH * OW), when no graph is recorded, take
+#: the faster formulation of ``_conv2d_values``; below it the time is the ops' overhead, and
+#: the graph's formulation (the book's, bit for bit) is used.
+_FAST_ROWS = 2048
+
+
 def _conv2d_values(x: Array, w: Array, b: Array | None, stride: int, pad: int, oh: int,
                    ow: int) -> Array:
-    """conv2d when no graph is recorded (inference): the same sums as the graph's
-    ``unfold(x) @ W.T``, but as ``W @ unfold(x).T``, whose windows copy faster (rows of the
-    image stay contiguous); the matrix product is the same, transposed."""
+    """conv2d when no graph is recorded (inference on a batch): the same sums as the
+    graph's ``unfold(x) @ W.T``, but as ``W @ unfold(x).T``, whose windows copy faster (rows
+    of the image stay contiguous); the matrix product is the same, transposed, so the values
+    agree with the graph's to the last bit or so (BLAS may round the two orientations
+    differently)."""
     n, c = x.shape[:2]
     fn, _, fh, fw = w.shape
     xp = np.pad(x, [(0, 0), (0, 0), (pad, pad), (pad, pad)]) if pad else x
@@ -262,8 +274,8 @@ def _pool_scatter(g: Array, index: Array, shape: tuple[int, ...], ph: int, pw: i
     d = np.zeros((*index.shape, ph * pw), dtype=g.dtype)
     np.put_along_axis(d, index[..., None], g[..., None], axis=-1)
     d = d.reshape(n, c, oh, ow, ph, pw)
-    if _tiles(h, w, ph, pw, stride, pad):
-        return d.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, h, w) + 0.0  # as into zeros
+    # added into a padded buffer and cut out of it, as the book's col2im: the same values
+    # and the same memory layout (later sums over it round as the book's)
     dxp = np.zeros((n, c, h + 2 * pad + stride - 1, w + 2 * pad + stride - 1),
                    dtype=g.dtype)
     for y in range(ph):

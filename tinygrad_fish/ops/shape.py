@@ -27,7 +27,14 @@ Array = npt.NDArray[Any]
 
 
 def _sum_to_array(x: Array, shape: tuple[int, ...]) -> Array:
-    """Sum ``x`` over the axes that broadcasting added or stretched to reach ``shape``."""
+    """Sum ``x`` over the axes that broadcasting added or stretched to reach ``shape``.
+
+    The sum runs over ``x`` in C order whatever its memory layout (numpy's reductions round
+    differently over a transposed view), so a gradient does not depend on the layout of the
+    arrays that made it, and a bias gradient rounds as the book's ``np.sum(dout, axis=0)``.
+    """
+    if not x.flags.c_contiguous:
+        x = np.ascontiguousarray(x)
     lead = x.ndim - len(shape)
     if lead == 1 and x.shape[1:] == shape:  # the common case: a bias over a batch
         return x.sum(axis=0)
