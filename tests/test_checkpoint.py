@@ -449,6 +449,61 @@ def test_a_valid_rng_state_of_another_bit_generator_loads(tmp_path: Path) -> Non
     assert load_checkpoint(path).rng_state == ckpt.rng_state
 
 
+def test_the_global_random_state_and_an_mt19937_generator_state_round_trip(
+    tmp_path: Path,
+) -> None:
+    """The book's np.random (a legacy MT19937 RandomState, whose state adds has_gauss and the
+    float gauss) and a Generator(MT19937) (whose key is an array) were refused at load."""
+    path = tmp_path / CHECKPOINT_NAME
+    legacy = np.random.RandomState(3)
+    legacy.standard_normal()  # an odd number of normal draws: a Box-Muller value is kept
+    ckpt = small_checkpoint()
+    ckpt.rng_state = legacy.get_state(legacy=False)
+    assert ckpt.rng_state["has_gauss"] == 1
+    save_checkpoint(path, ckpt)
+    back = np.random.RandomState()
+    back.set_state(load_checkpoint(path).rng_state)
+    assert back.standard_normal(5).tolist() == legacy.standard_normal(5).tolist()
+
+    gen = np.random.Generator(np.random.MT19937(4))
+    ckpt.rng_state = gen.bit_generator.state
+    save_checkpoint(path, ckpt)
+    again = np.random.Generator(np.random.MT19937(0))
+    again.bit_generator.state = load_checkpoint(path).rng_state
+    assert again.random(3).tolist() == gen.random(3).tolist()
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        (set_rng("gauss", "0.5"), "state's gauss is '0.5', not a finite number"),
+        (set_rng("gauss", True), "state's gauss is True, not a finite number"),
+        (set_rng("has_gauss", 2), "has_gauss is 2, not 0 or 1"),
+        (set_rng("has_gauss", 0.0), "state's has_gauss is 0.0, not an integer"),
+        (set_rng("state.key", [1, 2]), "numpy refuses its global (legacy MT19937) random "
+         "state"),
+        (set_rng("state.pos", 2**40), "numpy refuses its global (legacy MT19937) random "
+         "state"),
+        (set_rng("extra", 1), "its global (legacy MT19937) random state does not read back "
+         "the same"),
+    ],
+    ids=["gauss-str", "gauss-bool", "has-gauss-2", "has-gauss-float", "short-key",
+         "pos-too-big", "extra-field"],
+)
+def test_a_malformed_global_random_state_is_refused(
+    tmp_path: Path, change: Callable[..., Any], needle: str
+) -> None:
+    path = tmp_path / CHECKPOINT_NAME
+    ckpt = small_checkpoint()
+    ckpt.rng_state = np.random.RandomState(3).get_state(legacy=False)
+    save_checkpoint(path, ckpt)
+    rewrite_meta(path, change)
+    with pytest.raises(CheckpointError) as info:
+        load_checkpoint(path)
+    assert str(info.value).startswith(f"{path} is not a valid training checkpoint: ")
+    assert needle in str(info.value)
+
+
 def test_resume_without_a_checkpoint(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = run(capsys, "train", "--resume", tmp_path)
     assert code == 2
