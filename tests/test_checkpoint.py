@@ -37,8 +37,10 @@ from tinygrad_fish.checkpoint import (
     save_checkpoint,
 )
 from tinygrad_fish.cli import main
+from tinygrad_fish.cli import train as cli_train
 from tinygrad_fish.optim import OPTIMIZERS, Optimizer
 from tinygrad_fish.serialization import save
+from tinygrad_fish.trainer import Trainer
 
 REPO = Path(__file__).resolve().parents[1]
 SUBPROCESS_ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
@@ -606,7 +608,7 @@ def test_sigint_in_process_saves_then_resume_completes(
 ) -> None:
     """SIGINT in the middle of iteration 120's step, without --checkpoint-every: the
     iteration finishes, the checkpoint is written after it, exit 130."""
-    real_step = cli._step
+    real_step = Trainer._loss_and_gradient
     calls = []
 
     def step(*args: Any) -> Any:
@@ -615,7 +617,7 @@ def test_sigint_in_process_saves_then_resume_completes(
             signal.raise_signal(signal.SIGINT)
         return real_step(*args)
 
-    monkeypatch.setattr(cli, "_step", step)
+    monkeypatch.setattr(Trainer, "_loss_and_gradient", step)
     handler = signal.getsignal(signal.SIGINT)
     out = tmp_path / "run"
     code = main(["train", "--iters", str(ITERS), "--out", str(out), "--data",
@@ -729,7 +731,7 @@ def test_train_applies_threads_and_restores_the_callers(
         seen.append(blas_threads())
         return 0
 
-    monkeypatch.setattr(cli, "_train", train)
+    monkeypatch.setattr(cli_train, "_train", train)
     before = blas_threads()
     assert main(["train", "--threads", "2", "--out", str(tmp_path / "a")]) == 0
     assert main(["train", "--out", str(tmp_path / "b")]) == 0
@@ -860,7 +862,7 @@ def test_memory_error_during_training_exits_2_and_keeps_the_checkpoint(
     want_out = tmp_path / "reference"
     assert quiet_main("train", "--iters", "10", "--out", want_out, *common) == 0
 
-    real_step = cli._step
+    real_step = Trainer._loss_and_gradient
     calls = []
 
     def step(*args: Any) -> Any:
@@ -869,7 +871,7 @@ def test_memory_error_during_training_exits_2_and_keeps_the_checkpoint(
             raise MemoryError
         return real_step(*args)
 
-    monkeypatch.setattr(cli, "_step", step)
+    monkeypatch.setattr(Trainer, "_loss_and_gradient", step)
     out = tmp_path / "run"
     capsys.readouterr()
     code = main(["train", "--iters", "10", "--checkpoint-every", "3", "--out", str(out),
@@ -894,7 +896,7 @@ def test_memory_error_before_any_checkpoint_says_none_was_written(
     def no_memory(*args: Any, **kwargs: Any) -> Any:
         raise MemoryError
 
-    monkeypatch.setattr(cli, "_load_mnist", no_memory)
+    monkeypatch.setattr(cli_train, "_load_mnist", no_memory)
     code, out, err = run(capsys, "train", "--out", tmp_path / "o")
     assert code == 2 and out == ""
     assert_one_line_error(err, "tinygrad-fish: error: out of memory while loading MNIST",
