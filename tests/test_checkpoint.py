@@ -635,6 +635,39 @@ def test_sigint_in_process_saves_then_resume_completes(
     assert_same_run(result(out), reference("--optimizer", "adam"))
 
 
+@pytest.mark.slow
+def test_resume_refuses_other_data_and_arrays_that_do_not_fit_the_run(
+    capsys: pytest.CaptureFixture[str], run_dir: Path
+) -> None:
+    """After reading MNIST: a checkpoint of other data is refused (with the --data hint),
+    and so is one whose arrays do not fit the network its configuration describes."""
+    from tinygrad_fish.datasets import load_mnist
+    from tinygrad_fish.trainer import data_fingerprint
+
+    path = run_dir / CHECKPOINT_NAME
+    code, out, err = run(capsys, "train", "--resume", run_dir, "--data", mnist_root(),
+                         "--no-download")
+    assert code == 2 and out == ""
+    assert_one_line_error(err, f"tinygrad-fish: error: cannot resume {path}: the MNIST data "
+                          "read now differ from the data the run was trained on (give --data "
+                          "the same directory)")
+    (x_train, t_train), (x_test, t_test) = load_mnist(
+        normalize=True, flatten=True, one_hot_label=True, root=mnist_root(), download=False)
+    ckpt = small_checkpoint()
+    ckpt.data = data_fingerprint(x_train, t_train, x_test, t_test)  # the real data's
+    ckpt.params = {**ckpt.params, "b1": np.zeros(9)}  # --hidden 8's b1 has 8
+    save_checkpoint(path, ckpt)
+    before = path.read_bytes()
+    code, out, err = run(capsys, "train", "--resume", run_dir, "--data", mnist_root(),
+                         "--no-download")
+    assert code == 2 and out == ""
+    assert_one_line_error(err, f"tinygrad-fish: error: {path} does not fit the run it "
+                          "describes: TwoLayerNet.load_state_dict: 'b1' has shape (9,) in the "
+                          "state dict but (8,) in the module")
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in run_dir.iterdir()) == [CHECKPOINT_NAME]
+
+
 def start_training(out: Path, *options: str) -> subprocess.Popen[str]:
     argv = [sys.executable, "-m", "tinygrad_fish", "train", "--iters", str(ITERS),
             "--checkpoint-every", str(EVERY), "--out", str(out), "--data", str(mnist_root()),

@@ -472,6 +472,86 @@ def test_same_seed_same_run(tmp_path: Path) -> None:
     assert w3["W1"].tobytes() != w1["W1"].tobytes()
 
 
+def reference_run(
+    optimizer: str, lr: float, hidden: int, batch_size: int, iters: int, seed: int, dtype: str
+) -> tuple[dict[str, np.ndarray], list[float], list[dict[str, Any]], dict[str, Any]]:
+    """What ``train`` computes, written out as the loop the command line had before it ran
+    the library's Trainer: the weights, the losses, the epoch rows and the final row."""
+    from tinygrad_fish.autograd import grad, no_grad
+    from tinygrad_fish.datasets import load_mnist
+    from tinygrad_fish.nn import TwoLayerNet
+    from tinygrad_fish.optim import OPTIMIZERS
+
+    (x_train, t_train), (x_test, t_test) = load_mnist(
+        normalize=True, flatten=True, one_hot_label=True, root=mnist_root(), download=False)
+    y_train, y_test = np.argmax(t_train, axis=1), np.argmax(t_test, axis=1)
+    network = TwoLayerNet(784, hidden, 10, dtype=np.dtype(dtype), seed=seed)
+    batch_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    opt = OPTIMIZERS[optimizer](lr=lr)
+    named = dict(network.named_parameters())
+    iter_per_epoch = max(len(x_train) / batch_size, 1)
+
+    def accuracy(x: np.ndarray, y: np.ndarray) -> float:
+        with no_grad():
+            pred = np.concatenate([np.argmax(network.predict(x[i : i + 10_000]).data, axis=1)
+                                   for i in range(0, len(x), 10_000)])
+        return int(np.sum(pred == y)) / float(len(x))
+
+    def evaluate(i: int) -> dict[str, Any]:
+        return {"iteration": i, "epoch": i / iter_per_epoch,
+                "train_acc": accuracy(x_train, y_train), "test_acc": accuracy(x_test, y_test)}
+
+    losses: list[float] = []
+    epochs: list[dict[str, Any]] = []
+    for i in range(iters):
+        mask = batch_rng.choice(len(x_train), batch_size)
+        loss = network.loss(x_train[mask], t_train[mask])
+        grads = grad(loss, list(named.values()))
+        opt.update(network.params, {k: g.data.astype(named[k].data.dtype)  # type: ignore[union-attr]
+                                    for k, g in zip(named, grads, strict=True)})
+        losses.append(float(loss.data))
+        if i % iter_per_epoch == 0:
+            epochs.append(evaluate(i))
+    final = epochs[-1] if epochs[-1]["iteration"] == iters - 1 else evaluate(iters - 1)
+    return network.state_dict(), losses, epochs, final
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "options",
+    [("--optimizer", "sgd", "--iters", "30", "--seed", "0"),
+     ("--optimizer", "adam", "--iters", "25", "--seed", "3", "--dtype", "float32",
+      "--batch-size", "6000", "--hidden", "20", "--checkpoint-every", "10")],
+    ids=["sgd-float64", "adam-float32-epochs-checkpoints"],
+)
+def test_train_is_bit_for_bit_the_books_loop_written_out(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, options: tuple[str, ...]
+) -> None:
+    """train runs the library's Trainer; its weights, losses and accuracies are, bit for bit,
+    those of the loop the command line had before (seeded net and batch Generator, the loss
+    of the step's own forward pass, the update, an evaluation each epoch), written out here
+    without the Trainer."""
+    code, stdout, _ = run(capsys, "train", *options, "--out", tmp_path, "--data", mnist_root(),
+                          "--no-download")
+    assert code == 0
+    opts = dict(zip(options[::2], options[1::2], strict=True))
+    params, losses, epochs, final = reference_run(
+        opts["--optimizer"], 0.1 if opts["--optimizer"] == "sgd" else 0.001,
+        int(opts.get("--hidden", 50)), int(opts.get("--batch-size", 100)),
+        int(opts["--iters"]), int(opts["--seed"]), opts.get("--dtype", "float64"),
+    )
+    with np.load(tmp_path / "model.npz", allow_pickle=False) as z:
+        assert sorted(z.files) == sorted(params)
+        for k, w in params.items():
+            assert z[k].dtype == w.dtype and z[k].tobytes() == w.tobytes(), k
+    m = strict_json((tmp_path / "metrics.json").read_text())
+    assert m["loss"]["values"] == losses
+    assert m["epochs"] == epochs
+    assert m["final"] == {**final, "loss": losses[-1]}
+    assert f"{final['train_acc']:.4f}, {final['test_acc']:.4f}" in stdout
+    assert stdout.count(" train acc, test acc | ") == len(epochs) + 1
+
+
 def strict_json(text: str) -> Any:
     """``json.loads`` that refuses NaN, Infinity and -Infinity (not JSON; Python's json
     reads them by default)."""
