@@ -182,6 +182,13 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
+def _plain_dict(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`_plain` of a mapping, with NaN and infinities as None (:func:`_json_safe`)."""
+    out = _json_safe(_plain(obj))
+    assert isinstance(out, dict)
+    return out
+
+
 def _json_safe(obj: Any) -> Any:
     """``obj`` with every NaN or infinite float replaced by None (JSON's null), so that
     ``json.dumps(..., allow_nan=False)`` writes strict JSON."""
@@ -665,7 +672,7 @@ class Trainer:
         optimizer classes, ``lr``, ``batch_size``, ``iters``, ``iter_per_epoch``,
         ``loss_after_update``, updated with ``metadata``."""
         lr = getattr(self.optimizer, "lr", None)
-        return _plain({  # type: ignore[no-any-return]
+        return _plain_dict({
             "network": type(self.network).__name__,
             "optimizer": type(self.optimizer).__name__,
             "lr": lr if isinstance(lr, int | float | np.number) else None,
@@ -722,7 +729,7 @@ class Trainer:
                 "values": [float(v) for v in self.train_loss_list[::every]],
             },
         })
-        return _json_safe(_plain(doc))  # type: ignore[no-any-return]
+        return _plain_dict(doc)
 
     def save_outputs(
         self,
@@ -759,7 +766,9 @@ class Trainer:
         phase, self._phase = self._phase, "writing the outputs"
         paths = {"model": out / "model.npz", "metrics": out / "metrics.json"}
         out.mkdir(parents=True, exist_ok=True)
-        save(self._network_state(copy_arrays=False), paths["model"])
+        # A Module saves its state dict (parameters and buffers); else the book's params.
+        has_state = callable(getattr(self.network, "state_dict", None))
+        save(self.network if has_state else self.network.params, paths["model"])
         with _atomic_write(paths["metrics"], "w") as f:
             json.dump(doc, f, indent=1, allow_nan=False)
             f.write("\n")
@@ -770,11 +779,12 @@ class Trainer:
         return paths
 
     # --- checkpoints ----------------------------------------------------------------------
-    def _network_state(self, copy_arrays: bool = True) -> Any:
-        """The network's state dict (its parameters and buffers), else its ``params``."""
+    def _network_state(self) -> dict[str, Array]:
+        """A copy of the network's state dict (its parameters and buffers), else of its
+        ``params``."""
         if callable(getattr(self.network, "state_dict", None)):
-            return self.network.state_dict() if copy_arrays else self.network
-        return {k: np.array(v, copy=copy_arrays) for k, v in self.network.params.items()}
+            return dict(self.network.state_dict())
+        return {k: np.array(v, copy=True) for k, v in self.network.params.items()}
 
     def _load_network_state(self, state: Mapping[str, Array]) -> None:
         if callable(getattr(self.network, "load_state_dict", None)):
@@ -794,8 +804,10 @@ class Trainer:
         """The batch sampler's state, JSON-able: the Generator's ``bit_generator.state``,
         or the global ``np.random.get_state(legacy=False)``."""
         if self.rng is not None:
-            return _plain(dict(self.rng.bit_generator.state))  # type: ignore[no-any-return]
-        return _plain(np.random.get_state(legacy=False))  # type: ignore[no-any-return]
+            return _plain_dict(self.rng.bit_generator.state)
+        state = np.random.get_state(legacy=False)
+        assert isinstance(state, dict)
+        return _plain_dict(state)
 
     def _set_rng_state(self, state: Mapping[str, Any]) -> None:
         name = state.get("bit_generator")
