@@ -37,8 +37,10 @@ from tinygrad_fish.checkpoint import (
     save_checkpoint,
 )
 from tinygrad_fish.cli import main
+from tinygrad_fish.cli import train as cli_train
 from tinygrad_fish.optim import OPTIMIZERS, Optimizer
 from tinygrad_fish.serialization import save
+from tinygrad_fish.trainer import Trainer
 
 REPO = Path(__file__).resolve().parents[1]
 SUBPROCESS_ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
@@ -449,6 +451,61 @@ def test_a_valid_rng_state_of_another_bit_generator_loads(tmp_path: Path) -> Non
     assert load_checkpoint(path).rng_state == ckpt.rng_state
 
 
+def test_the_global_random_state_and_an_mt19937_generator_state_round_trip(
+    tmp_path: Path,
+) -> None:
+    """The book's np.random (a legacy MT19937 RandomState, whose state adds has_gauss and the
+    float gauss) and a Generator(MT19937) (whose key is an array) were refused at load."""
+    path = tmp_path / CHECKPOINT_NAME
+    legacy = np.random.RandomState(3)
+    legacy.standard_normal()  # an odd number of normal draws: a Box-Muller value is kept
+    ckpt = small_checkpoint()
+    ckpt.rng_state = legacy.get_state(legacy=False)
+    assert ckpt.rng_state["has_gauss"] == 1
+    save_checkpoint(path, ckpt)
+    back = np.random.RandomState()
+    back.set_state(load_checkpoint(path).rng_state)
+    assert back.standard_normal(5).tolist() == legacy.standard_normal(5).tolist()
+
+    gen = np.random.Generator(np.random.MT19937(4))
+    ckpt.rng_state = gen.bit_generator.state
+    save_checkpoint(path, ckpt)
+    again = np.random.Generator(np.random.MT19937(0))
+    again.bit_generator.state = load_checkpoint(path).rng_state
+    assert again.random(3).tolist() == gen.random(3).tolist()
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        (set_rng("gauss", "0.5"), "state's gauss is '0.5', not a finite number"),
+        (set_rng("gauss", True), "state's gauss is True, not a finite number"),
+        (set_rng("has_gauss", 2), "has_gauss is 2, not 0 or 1"),
+        (set_rng("has_gauss", 0.0), "state's has_gauss is 0.0, not an integer"),
+        (set_rng("state.key", [1, 2]), "numpy refuses its global (legacy MT19937) random "
+         "state"),
+        (set_rng("state.pos", 2**40), "numpy refuses its global (legacy MT19937) random "
+         "state"),
+        (set_rng("extra", 1), "its global (legacy MT19937) random state does not read back "
+         "the same"),
+    ],
+    ids=["gauss-str", "gauss-bool", "has-gauss-2", "has-gauss-float", "short-key",
+         "pos-too-big", "extra-field"],
+)
+def test_a_malformed_global_random_state_is_refused(
+    tmp_path: Path, change: Callable[..., Any], needle: str
+) -> None:
+    path = tmp_path / CHECKPOINT_NAME
+    ckpt = small_checkpoint()
+    ckpt.rng_state = np.random.RandomState(3).get_state(legacy=False)
+    save_checkpoint(path, ckpt)
+    rewrite_meta(path, change)
+    with pytest.raises(CheckpointError) as info:
+        load_checkpoint(path)
+    assert str(info.value).startswith(f"{path} is not a valid training checkpoint: ")
+    assert needle in str(info.value)
+
+
 def test_resume_without_a_checkpoint(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = run(capsys, "train", "--resume", tmp_path)
     assert code == 2
@@ -551,7 +608,7 @@ def test_sigint_in_process_saves_then_resume_completes(
 ) -> None:
     """SIGINT in the middle of iteration 120's step, without --checkpoint-every: the
     iteration finishes, the checkpoint is written after it, exit 130."""
-    real_step = cli._step
+    real_step = Trainer._loss_and_gradient
     calls = []
 
     def step(*args: Any) -> Any:
@@ -560,7 +617,7 @@ def test_sigint_in_process_saves_then_resume_completes(
             signal.raise_signal(signal.SIGINT)
         return real_step(*args)
 
-    monkeypatch.setattr(cli, "_step", step)
+    monkeypatch.setattr(Trainer, "_loss_and_gradient", step)
     handler = signal.getsignal(signal.SIGINT)
     out = tmp_path / "run"
     code = main(["train", "--iters", str(ITERS), "--out", str(out), "--data",
@@ -576,6 +633,39 @@ def test_sigint_in_process_saves_then_resume_completes(
 
     assert quiet_main("train", "--resume", out) == 0
     assert_same_run(result(out), reference("--optimizer", "adam"))
+
+
+@pytest.mark.slow
+def test_resume_refuses_other_data_and_arrays_that_do_not_fit_the_run(
+    capsys: pytest.CaptureFixture[str], run_dir: Path
+) -> None:
+    """After reading MNIST: a checkpoint of other data is refused (with the --data hint),
+    and so is one whose arrays do not fit the network its configuration describes."""
+    from tinygrad_fish.datasets import load_mnist
+    from tinygrad_fish.trainer import data_fingerprint
+
+    path = run_dir / CHECKPOINT_NAME
+    code, out, err = run(capsys, "train", "--resume", run_dir, "--data", mnist_root(),
+                         "--no-download")
+    assert code == 2 and out == ""
+    assert_one_line_error(err, f"tinygrad-fish: error: cannot resume {path}: the MNIST data "
+                          "read now differ from the data the run was trained on (give --data "
+                          "the same directory)")
+    (x_train, t_train), (x_test, t_test) = load_mnist(
+        normalize=True, flatten=True, one_hot_label=True, root=mnist_root(), download=False)
+    ckpt = small_checkpoint()
+    ckpt.data = data_fingerprint(x_train, t_train, x_test, t_test)  # the real data's
+    ckpt.params = {**ckpt.params, "b1": np.zeros(9)}  # --hidden 8's b1 has 8
+    save_checkpoint(path, ckpt)
+    before = path.read_bytes()
+    code, out, err = run(capsys, "train", "--resume", run_dir, "--data", mnist_root(),
+                         "--no-download")
+    assert code == 2 and out == ""
+    assert_one_line_error(err, f"tinygrad-fish: error: {path} does not fit the run it "
+                          "describes: TwoLayerNet.load_state_dict: 'b1' has shape (9,) in the "
+                          "state dict but (8,) in the module")
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in run_dir.iterdir()) == [CHECKPOINT_NAME]
 
 
 def start_training(out: Path, *options: str) -> subprocess.Popen[str]:
@@ -674,7 +764,7 @@ def test_train_applies_threads_and_restores_the_callers(
         seen.append(blas_threads())
         return 0
 
-    monkeypatch.setattr(cli, "_train", train)
+    monkeypatch.setattr(cli_train, "_train", train)
     before = blas_threads()
     assert main(["train", "--threads", "2", "--out", str(tmp_path / "a")]) == 0
     assert main(["train", "--out", str(tmp_path / "b")]) == 0
@@ -805,7 +895,7 @@ def test_memory_error_during_training_exits_2_and_keeps_the_checkpoint(
     want_out = tmp_path / "reference"
     assert quiet_main("train", "--iters", "10", "--out", want_out, *common) == 0
 
-    real_step = cli._step
+    real_step = Trainer._loss_and_gradient
     calls = []
 
     def step(*args: Any) -> Any:
@@ -814,7 +904,7 @@ def test_memory_error_during_training_exits_2_and_keeps_the_checkpoint(
             raise MemoryError
         return real_step(*args)
 
-    monkeypatch.setattr(cli, "_step", step)
+    monkeypatch.setattr(Trainer, "_loss_and_gradient", step)
     out = tmp_path / "run"
     capsys.readouterr()
     code = main(["train", "--iters", "10", "--checkpoint-every", "3", "--out", str(out),
@@ -839,7 +929,7 @@ def test_memory_error_before_any_checkpoint_says_none_was_written(
     def no_memory(*args: Any, **kwargs: Any) -> Any:
         raise MemoryError
 
-    monkeypatch.setattr(cli, "_load_mnist", no_memory)
+    monkeypatch.setattr(cli_train, "_load_mnist", no_memory)
     code, out, err = run(capsys, "train", "--out", tmp_path / "o")
     assert code == 2 and out == ""
     assert_one_line_error(err, "tinygrad-fish: error: out of memory while loading MNIST",

@@ -1,4 +1,5 @@
-"""Tests of the ``tinygrad-fish`` command line (tinygrad_fish.cli, tinygrad_fish.__main__).
+"""Tests of the ``tinygrad-fish`` command line (the tinygrad_fish.cli package, one module per
+command, and tinygrad_fish.__main__).
 
 The fast tests need no data: argument errors, missing data, corrupt model files, the graph
 command's DOT output. The slow ones train, evaluate and gradient-check on the real MNIST from
@@ -23,12 +24,12 @@ import pytest
 from support import assert_one_line_error, mnist_root
 
 from tinygrad_fish import cli
+from tinygrad_fish.cli import evaluate as cli_evaluate
 from tinygrad_fish.cli import main
+from tinygrad_fish.cli import memory as cli_memory
+from tinygrad_fish.trainer import Trainer, _json_safe
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str, str]:
@@ -147,7 +148,7 @@ def test_train_refuses_a_run_too_big_for_memory(
     """``--hidden 3000000`` used to die in a raw MemoryError traceback (exit 1); it is
     refused up front, before any data is read or directory made, naming the estimate and the
     memory available."""
-    monkeypatch.setattr(cli, "_available_memory", lambda: (8 * GiB, "MemAvailable in X"))
+    monkeypatch.setattr(cli_memory, "_available_memory", lambda: (8 * GiB, "MemAvailable in X"))
     out = tmp_path / "out"
     code, stdout, err = run(capsys, "train", "--hidden", "3000000", "--out", out,
                             "--data", tmp_path / "none", "--no-download")
@@ -159,13 +160,13 @@ def test_train_refuses_a_run_too_big_for_memory(
     )
     assert not out.exists()
     # A big batch that is within the training set, with too little memory for it.
-    monkeypatch.setattr(cli, "_available_memory", lambda: (512 * 2**20, "MemAvailable in X"))
+    monkeypatch.setattr(cli_memory, "_available_memory", lambda: (512 * 2**20, "MemAvailable in X"))
     code, _, err = run(capsys, "train", "--batch-size", "60000", "--out", out)
     assert code == 2
     assert_one_line_error(err, "this run needs about 987.1 MiB", "--batch-size 60000",
                           "but 512.0 MiB is available")
     # No figure for the memory available: no check (the run then stops at the data).
-    monkeypatch.setattr(cli, "_available_memory", lambda: None)
+    monkeypatch.setattr(cli_memory, "_available_memory", lambda: None)
     code, _, err = run(capsys, "train", "--batch-size", "60000", "--out", out,
                        "--data", tmp_path / "none", "--no-download")
     assert code == 2
@@ -188,16 +189,16 @@ def test_train_refuses_a_batch_larger_than_the_training_set(
 
 
 def test_memory_estimate_of_the_books_run_and_its_parts() -> None:
-    book = cli._estimate_train_memory(hidden=50, batch_size=100, dtype=np.dtype("float64"),
+    book = cli_memory._estimate_train_memory(hidden=50, batch_size=100, dtype=np.dtype("float64"),
                                       optimizer_slots=0)
     assert book["parameters"] == (784 * 50 + 50 + 50 * 10 + 10) * 8
     assert book["data"] == 70000 * (784 * 4 + 10 * 4 + 8)
     # Measured: 332 MiB peak RSS for the book's run.
     assert 300 * 2**20 < book["total"] < 450 * 2**20
-    adam = cli._estimate_train_memory(hidden=4000, batch_size=100, dtype=np.dtype("float64"),
+    adam = cli_memory._estimate_train_memory(hidden=4000, batch_size=100, dtype=np.dtype("float64"),
                                       optimizer_slots=2)
     assert adam["optimizer"] == 2 * adam["parameters"]
-    f32 = cli._estimate_train_memory(hidden=4000, batch_size=100, dtype=np.dtype("float32"),
+    f32 = cli_memory._estimate_train_memory(hidden=4000, batch_size=100, dtype=np.dtype("float32"),
                                      optimizer_slots=2)
     assert 2 * f32["parameters"] == adam["parameters"]
     assert adam["total"] == (
@@ -212,17 +213,17 @@ def test_available_memory_from_meminfo_and_cgroup_limits(tmp_path: Path) -> None
                        "MemAvailable:   23643272 kB\n")
     cgroup = tmp_path / "cgroup"
     cgroup.mkdir()
-    assert cli._available_memory(meminfo, cgroup) == (
+    assert cli_memory._available_memory(meminfo, cgroup) == (
         23643272 * 1024, f"MemAvailable in {meminfo}"
     )
     (cgroup / "memory.max").write_text("max\n")  # no limit
     (cgroup / "memory.current").write_text("1000\n")
-    assert cli._available_memory(meminfo, cgroup) == (
+    assert cli_memory._available_memory(meminfo, cgroup) == (
         23643272 * 1024, f"MemAvailable in {meminfo}"
     )
     (cgroup / "memory.max").write_text(f"{4 * GiB}\n")
     (cgroup / "memory.current").write_text(f"{GiB}\n")
-    assert cli._available_memory(meminfo, cgroup) == (
+    assert cli_memory._available_memory(meminfo, cgroup) == (
         3 * GiB, f"the cgroup limit {cgroup / 'memory.max'} less its usage"
     )
     # cgroup v1's "no limit" is a huge number.
@@ -230,13 +231,13 @@ def test_available_memory_from_meminfo_and_cgroup_limits(tmp_path: Path) -> None
     (v1 / "memory").mkdir(parents=True)
     (v1 / "memory" / "memory.limit_in_bytes").write_text("9223372036854771712\n")
     (v1 / "memory" / "memory.usage_in_bytes").write_text("5\n")
-    assert cli._available_memory(meminfo, v1)[0] == 23643272 * 1024  # type: ignore[index]
+    assert cli_memory._available_memory(meminfo, v1)[0] == 23643272 * 1024  # type: ignore[index]
     # No /proc/meminfo (not Linux): the physical memory size, where os.sysconf knows it.
-    got = cli._available_memory(tmp_path / "none", tmp_path / "none")
+    got = cli_memory._available_memory(tmp_path / "none", tmp_path / "none")
     if hasattr(os, "sysconf"):
         assert got is not None and got[0] > 0 and got[1] == "the physical memory size"
     meminfo.write_text("MemAvailable: lots\n")  # unreadable: as if missing
-    assert cli._available_memory(meminfo, tmp_path / "none") == got
+    assert cli_memory._available_memory(meminfo, tmp_path / "none") == got
 
 
 def test_memory_error_outside_training_is_one_line(
@@ -245,7 +246,7 @@ def test_memory_error_outside_training_is_one_line(
     def no_memory(path: Path) -> Any:
         raise MemoryError
 
-    monkeypatch.setattr(cli, "_read_model", no_memory)
+    monkeypatch.setattr(cli_evaluate, "_read_model", no_memory)
     code, out, err = run(capsys, "evaluate", tmp_path / "model.npz")
     assert code == 2 and out == ""
     assert_one_line_error(err, "tinygrad-fish: error: out of memory")
@@ -471,6 +472,86 @@ def test_same_seed_same_run(tmp_path: Path) -> None:
     assert w3["W1"].tobytes() != w1["W1"].tobytes()
 
 
+def reference_run(
+    optimizer: str, lr: float, hidden: int, batch_size: int, iters: int, seed: int, dtype: str
+) -> tuple[dict[str, np.ndarray], list[float], list[dict[str, Any]], dict[str, Any]]:
+    """What ``train`` computes, written out as the loop the command line had before it ran
+    the library's Trainer: the weights, the losses, the epoch rows and the final row."""
+    from tinygrad_fish.autograd import grad, no_grad
+    from tinygrad_fish.datasets import load_mnist
+    from tinygrad_fish.nn import TwoLayerNet
+    from tinygrad_fish.optim import OPTIMIZERS
+
+    (x_train, t_train), (x_test, t_test) = load_mnist(
+        normalize=True, flatten=True, one_hot_label=True, root=mnist_root(), download=False)
+    y_train, y_test = np.argmax(t_train, axis=1), np.argmax(t_test, axis=1)
+    network = TwoLayerNet(784, hidden, 10, dtype=np.dtype(dtype), seed=seed)
+    batch_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    opt = OPTIMIZERS[optimizer](lr=lr)
+    named = dict(network.named_parameters())
+    iter_per_epoch = max(len(x_train) / batch_size, 1)
+
+    def accuracy(x: np.ndarray, y: np.ndarray) -> float:
+        with no_grad():
+            pred = np.concatenate([np.argmax(network.predict(x[i : i + 10_000]).data, axis=1)
+                                   for i in range(0, len(x), 10_000)])
+        return int(np.sum(pred == y)) / float(len(x))
+
+    def evaluate(i: int) -> dict[str, Any]:
+        return {"iteration": i, "epoch": i / iter_per_epoch,
+                "train_acc": accuracy(x_train, y_train), "test_acc": accuracy(x_test, y_test)}
+
+    losses: list[float] = []
+    epochs: list[dict[str, Any]] = []
+    for i in range(iters):
+        mask = batch_rng.choice(len(x_train), batch_size)
+        loss = network.loss(x_train[mask], t_train[mask])
+        grads = grad(loss, list(named.values()))
+        opt.update(network.params, {k: g.data.astype(named[k].data.dtype)  # type: ignore[union-attr]
+                                    for k, g in zip(named, grads, strict=True)})
+        losses.append(float(loss.data))
+        if i % iter_per_epoch == 0:
+            epochs.append(evaluate(i))
+    final = epochs[-1] if epochs[-1]["iteration"] == iters - 1 else evaluate(iters - 1)
+    return network.state_dict(), losses, epochs, final
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "options",
+    [("--optimizer", "sgd", "--iters", "30", "--seed", "0"),
+     ("--optimizer", "adam", "--iters", "25", "--seed", "3", "--dtype", "float32",
+      "--batch-size", "6000", "--hidden", "20", "--checkpoint-every", "10")],
+    ids=["sgd-float64", "adam-float32-epochs-checkpoints"],
+)
+def test_train_is_bit_for_bit_the_books_loop_written_out(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, options: tuple[str, ...]
+) -> None:
+    """train runs the library's Trainer; its weights, losses and accuracies are, bit for bit,
+    those of the loop the command line had before (seeded net and batch Generator, the loss
+    of the step's own forward pass, the update, an evaluation each epoch), written out here
+    without the Trainer."""
+    code, stdout, _ = run(capsys, "train", *options, "--out", tmp_path, "--data", mnist_root(),
+                          "--no-download")
+    assert code == 0
+    opts = dict(zip(options[::2], options[1::2], strict=True))
+    params, losses, epochs, final = reference_run(
+        opts["--optimizer"], 0.1 if opts["--optimizer"] == "sgd" else 0.001,
+        int(opts.get("--hidden", 50)), int(opts.get("--batch-size", 100)),
+        int(opts["--iters"]), int(opts["--seed"]), opts.get("--dtype", "float64"),
+    )
+    with np.load(tmp_path / "model.npz", allow_pickle=False) as z:
+        assert sorted(z.files) == sorted(params)
+        for k, w in params.items():
+            assert z[k].dtype == w.dtype and z[k].tobytes() == w.tobytes(), k
+    m = strict_json((tmp_path / "metrics.json").read_text())
+    assert m["loss"]["values"] == losses
+    assert m["epochs"] == epochs
+    assert m["final"] == {**final, "loss": losses[-1]}
+    assert f"{final['train_acc']:.4f}, {final['test_acc']:.4f}" in stdout
+    assert stdout.count(" train acc, test acc | ") == len(epochs) + 1
+
+
 def strict_json(text: str) -> Any:
     """``json.loads`` that refuses NaN, Infinity and -Infinity (not JSON; Python's json
     reads them by default)."""
@@ -489,9 +570,9 @@ def test_strict_json_refuses_nan() -> None:
 def test_json_safe_turns_non_finite_floats_into_null() -> None:
     data = {"a": [1.5, float("nan"), (float("inf"), 2)], "b": {"c": -float("inf")}, "d": "x",
             "e": 3, "f": None, "g": True}
-    assert cli._json_safe(data) == {"a": [1.5, None, [None, 2]], "b": {"c": None}, "d": "x",
+    assert _json_safe(data) == {"a": [1.5, None, [None, 2]], "b": {"c": None}, "d": "x",
                                     "e": 3, "f": None, "g": True}
-    assert strict_json(json.dumps(cli._json_safe(data), allow_nan=False))["b"] == {"c": None}
+    assert strict_json(json.dumps(_json_safe(data), allow_nan=False))["b"] == {"c": None}
 
 
 @pytest.mark.slow
@@ -532,17 +613,17 @@ def test_weights_that_stop_being_finite_are_a_divergence_too(
 ) -> None:
     """A NaN weight the loss does not show (here: the loss is faked) is caught at the end:
     no model.npz holding NaN is written."""
-    real_step = cli._step
+    real_step = Trainer._loss_and_gradient
     calls = []
 
-    def step(network: Any, names: Any, tensors: Any, x: Any, t: Any) -> Any:
+    def step(self: Trainer, x: Any, t: Any) -> Any:
         calls.append(1)
-        loss, grads = real_step(network, names, tensors, x, t)
+        loss, grads = real_step(self, x, t)
         if len(calls) == 3:
-            tensors[names.index("b2")].data[0] = np.nan
+            self.network.params["b2"][0] = np.nan
         return (1.0 if len(calls) >= 3 else loss), grads
 
-    monkeypatch.setattr(cli, "_step", step)
+    monkeypatch.setattr(Trainer, "_loss_and_gradient", step)
     out = tmp_path / "out"
     code, _, err = run(capsys, "train", "--iters", "5", "--out", out, "--data", mnist_root(),
                        "--no-download")

@@ -12,8 +12,9 @@ and read back without pickle. It holds numeric arrays only:
   no-pickle reader accepts it): the format name and version, the number of completed
   iterations, the run's configuration (hyperparameters, BLAS thread count, data location), a
   fingerprint of the data, the batch sampler's ``bit_generator.state`` (a JSON object of
-  Python ints), the optimizer's scalar state and slot names, the per-epoch accuracies and the
-  wall time so far.
+  Python ints; or the global ``np.random.get_state(legacy=False)``, which adds
+  ``has_gauss`` and the float ``gauss``), the optimizer's scalar state and slot names, the
+  per-epoch accuracies and the wall time so far.
 - ``param.NAME``: the model's state dict (``W1``, ``b1``, ...), in its own dtype.
 - ``optim.ATTR.K``: the ``K``-th array of the optimizer's slot ``ATTR`` (Momentum's ``v``,
   AdaGrad's and RMSprop's ``h``, Adam's ``m`` and ``v``); the keys are listed in ``meta``.
@@ -95,7 +96,9 @@ class Checkpoint:
         iteration: iterations completed (the next one to run has this index).
         params: the model's state dict, ``{name: array}``.
         optimizer: the optimizer's :meth:`~tinygrad_fish.optim.Optimizer.state_dict`.
-        rng_state: the batch sampler's ``Generator.bit_generator.state``.
+        rng_state: the batch sampler's ``Generator.bit_generator.state``, or the global
+            ``np.random.get_state(legacy=False)`` (an MT19937 state with ``has_gauss`` and
+            ``gauss``), JSON-able (lists, not arrays, once read back).
         losses: the loss of each completed iteration (``len(losses) == iteration``).
         epochs: the per-epoch evaluation rows so far.
         config: the run's configuration (hyperparameters and the like), JSON-able.
@@ -186,7 +189,7 @@ def save_checkpoint(path: PathLike, ckpt: Checkpoint) -> None:
         "iteration": ckpt.iteration,
         "config": ckpt.config,
         "data": ckpt.data,
-        "rng": dict(ckpt.rng_state),
+        "rng": _plain(dict(ckpt.rng_state)),
         "params": list(ckpt.params),
         "optimizer": {
             "type": ckpt.optimizer["type"],
@@ -200,13 +203,25 @@ def save_checkpoint(path: PathLike, ckpt: Checkpoint) -> None:
     save(arrays, path)
 
 
+def _plain(obj: Any) -> Any:
+    """``obj`` with numpy arrays turned into lists (to compare with a state read from JSON)."""
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    return obj
+
+
 def _check_rng_state(rng: Any) -> None:
-    """Check that ``rng`` is a ``bit_generator.state`` numpy takes back exactly.
+    """Check that ``rng`` is a ``bit_generator.state`` numpy takes back exactly, or the
+    global ``np.random.get_state(legacy=False)`` (``bit_generator`` MT19937 with the legacy
+    ``has_gauss`` and ``gauss``, the Box-Muller value kept for the next normal draw).
 
     Raises:
         ValueError: it is not a JSON object naming one of numpy's bit generators; a value
-            is not an integer (a float or a bool, which numpy would truncate silently);
-            ``has_uint32`` is not 0 or 1; numpy refuses the state (a missing or ill-typed
+            is not an integer (a float or a bool, which numpy would truncate silently; only
+            the legacy ``gauss`` is a float, and a finite one); ``has_uint32`` or
+            ``has_gauss`` is not 0 or 1; numpy refuses the state (a missing or ill-typed
             field, an integer out of range), or it does not read back the same.
     """
     if not isinstance(rng, dict) or not isinstance(rng.get("bit_generator"), str):
@@ -215,6 +230,7 @@ def _check_rng_state(rng: Any) -> None:
     cls = getattr(np.random, name, None)
     if not (isinstance(cls, type) and issubclass(cls, np.random.BitGenerator)):
         raise ValueError(f"the random generator state is of an unknown bit generator {name!r}")
+    legacy = name == "MT19937" and "has_gauss" in rng
 
     def integers(value: Any, where: str) -> None:
         if isinstance(value, dict):
@@ -228,18 +244,38 @@ def _check_rng_state(rng: Any) -> None:
                              "integer")
 
     for key, value in rng.items():
-        if key != "bit_generator":
+        if key != "bit_generator" and not (legacy and key == "gauss"):
             integers(value, key)
-    if rng.get("has_uint32", 0) not in (0, 1):
-        raise ValueError(f"the random generator state's has_uint32 is {rng['has_uint32']!r}, "
-                         "not 0 or 1")
+    for flag in ("has_uint32", "has_gauss"):
+        if rng.get(flag, 0) not in (0, 1):
+            raise ValueError(f"the random generator state's {flag} is {rng[flag]!r}, not 0 "
+                             "or 1")
+    if legacy:
+        gauss = rng.get("gauss")
+        if isinstance(gauss, bool) or not isinstance(gauss, int | float) or \
+                not math.isfinite(gauss):
+            raise ValueError(f"the random generator state's gauss is {gauss!r}, not a finite "
+                             "number")
+        legacy_state = np.random.RandomState()
+        try:
+            legacy_state.set_state(rng)
+        except (KeyError, TypeError, ValueError, OverflowError, IndexError,
+                AttributeError) as e:
+            what = f"missing {e}" if isinstance(e, KeyError) else str(e)
+            raise ValueError(f"numpy refuses its global (legacy MT19937) random state "
+                             f"({what})") from e
+        back = legacy_state.get_state(legacy=False)
+        if _plain(back) != {**rng, "gauss": float(gauss)}:
+            raise ValueError("its global (legacy MT19937) random state does not read back "
+                             "the same (an unexpected field, or a value out of range)")
+        return
     gen = cls()
     try:
         gen.state = rng
     except (KeyError, TypeError, ValueError, OverflowError, IndexError, AttributeError) as e:
         what = f"missing {e}" if isinstance(e, KeyError) else str(e)
         raise ValueError(f"numpy refuses its {name} random generator state ({what})") from e
-    if gen.state != rng:
+    if _plain(gen.state) != rng:
         raise ValueError(f"its {name} random generator state does not read back the same "
                          "(an unexpected field, or a value out of range)")
 

@@ -1,0 +1,146 @@
+"""What the ``tinygrad-fish`` commands share: the constants, the one-line errors, the
+argument types and the loading of MNIST."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from ..optim import Optimizer
+
+Array = npt.NDArray[Any]
+
+PROG = "tinygrad-fish"
+
+# The book's ch05 train_neuralnet.py.
+BOOK_HIDDEN = 50
+BOOK_BATCH_SIZE = 100
+BOOK_LR = 0.1
+BOOK_ITERS = 10_000
+INPUT_SIZE, OUTPUT_SIZE = 784, 10
+#: MNIST's training and test set sizes (load_mnist's N), for the checks made before loading.
+MNIST_TRAIN_SIZE, MNIST_TEST_SIZE = 60_000, 10_000
+
+#: Samples predicted at a time when evaluating (bounds memory; the result does not depend on
+#: how the set is split, only the peak memory does).
+EVAL_BATCH = 10_000
+#: BLAS threads ``train`` uses unless ``--threads`` says otherwise. One: at the book's sizes
+#: (batch 100 x 784 x 50) a step is too small to split, and on a 2-core machine shared with
+#: other work one thread trained several times faster than two (see the changelog); the
+#: result also depends on the thread count (float sums in another order), so a fixed default
+#: keeps runs repeatable whatever OPENBLAS_NUM_THREADS says.
+DEFAULT_THREADS = 1
+#: The exit code of a ``train`` run that diverged (its loss or weights stopped being finite).
+EXIT_DIVERGED = 3
+#: ``gradcheck`` fails when a mean absolute difference exceeds this (float64).
+GRADCHECK_TOL = 1e-9
+GRAPH_SUFFIXES = (".svg", ".png", ".pdf", ".dot")
+
+
+class CLIError(Exception):
+    """A problem the user can fix (bad file, bad argument): printed as one line, exit 2."""
+
+
+class _UsageError(CLIError):
+    """argparse rejected the command line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line and do not call ``sys.exit``."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+
+
+def _one_line(e: BaseException) -> str:
+    """An exception's message on one line (its lines joined), else its type's name."""
+    text = " ".join(line.strip() for line in str(e).splitlines() if line.strip())
+    return text or type(e).__name__
+
+
+# --------------------------------------------------------------------------- argument types
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def _path(text: str) -> Path:
+    """A path argument; an empty one (``--out ""``, as an unset shell variable gives) is
+    refused rather than taken as the current directory, which ``Path("")`` is."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return Path(text)
+
+
+def _graph_path(text: str) -> Path:
+    path = _path(text)
+    if path.suffix.lower() not in GRAPH_SUFFIXES:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: the file name must end in {', '.join(GRAPH_SUFFIXES)}"
+        )
+    return path
+
+
+# --------------------------------------------------------------------------- shared helpers
+
+
+def _optimizers() -> Mapping[str, type[Optimizer]]:
+    from ..optim import OPTIMIZERS
+
+    return OPTIMIZERS
+
+
+def _add_data_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--data", metavar="DIR", type=_path, default=None,
+        help="MNIST directory (default: $TINYGRAD_FISH_DATA, else a cache directory "
+        "MNIST is downloaded into)",
+    )
+    p.add_argument(
+        "--no-download", dest="download", action="store_false",
+        help="fail rather than download missing MNIST files",
+    )
+
+
+def _load_mnist(args: argparse.Namespace, *, one_hot_label: bool) -> tuple[Array, ...]:
+    """``x_train, t_train, x_test, t_test``, normalized and flattened as the book loads them."""
+    from ..datasets import load_mnist
+
+    (x_train, t_train), (x_test, t_test) = load_mnist(
+        normalize=True, flatten=True, one_hot_label=one_hot_label,
+        root=args.data, download=args.download,
+    )
+    return x_train, t_train, x_test, t_test
