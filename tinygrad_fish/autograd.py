@@ -41,7 +41,9 @@ if TYPE_CHECKING:
     from .tensor import Tensor
 
 __all__ = [
+    "FreedArray",
     "Function",
+    "Ghost",
     "backward",
     "detect_anomaly",
     "enable_grad",
@@ -236,6 +238,47 @@ class scope:
 
 
 # ---------------------------------------------------------------------------------------------
+# What a freed node keeps, for drawing
+# ---------------------------------------------------------------------------------------------
+class Ghost:
+    """What a node freed by a backward pass remembers of one input: enough to draw it.
+
+    Attributes:
+        shape, dtype, name: the input's.
+        grad_fn: the node that made it (None for a leaf), itself freed or not.
+        requires_grad: whether it required grad.
+        ref: a weak reference to the Tensor: ``ref()`` is the tensor while someone still
+            holds it (a parameter, a tensor you kept), else None (its values are gone).
+    """
+
+    __slots__ = ("dtype", "grad_fn", "name", "ref", "requires_grad", "shape")
+
+    def __init__(self, t: Tensor) -> None:
+        self.shape = t.data.shape
+        self.dtype = t.data.dtype
+        self.name = t.name
+        self.grad_fn = t._ctx
+        self.requires_grad = t._requires_grad
+        self.ref = weakref.ref(t)
+
+    def __repr__(self) -> str:
+        return f"<Ghost {self.name or ''}{self.shape} {self.dtype}>"
+
+
+class FreedArray:
+    """An array attribute of a freed node (a mask, an index): its shape and dtype only."""
+
+    __slots__ = ("dtype", "shape")
+
+    def __init__(self, a: np.ndarray[Any, Any]) -> None:
+        self.shape = a.shape
+        self.dtype = a.dtype
+
+    def __repr__(self) -> str:
+        return f"<freed array {self.shape} {self.dtype}>"
+
+
+# ---------------------------------------------------------------------------------------------
 # The graph node
 # ---------------------------------------------------------------------------------------------
 class Function:
@@ -271,14 +314,19 @@ class Function:
     the first input's (reshape-like ops): the output then shares its version counter.
 
     Attributes (read by tools such as :func:`tinygrad_fish.viz.draw_graph`):
-        inputs: the input Tensors (None once the graph has been freed by a backward pass).
-        attrs: the keyword attributes given to :meth:`apply` (axis, keepdims, exponent...).
+        inputs: the input Tensors (None once the graph has been freed).
+        ghosts: after a backward pass freed the node, what remains of its inputs for
+            drawing (:class:`Ghost`: shape, dtype, name, the node that made each, and a weak
+            reference to the tensor, alive while you hold it); None before, and after
+            :func:`release_graph`, which frees the structure too.
+        attrs: the keyword attributes given to :meth:`apply` (axis, keepdims, exponent...);
+            once freed, its arrays are replaced by :class:`FreedArray` descriptions.
         scope: the layer scopes active when the op was created, outermost first.
     """
 
     __slots__ = (
-        "__dict__", "_out", "attrs", "created_at", "inputs", "needs_input_grad", "out_version",
-        "scope", "seq", "versions",
+        "__dict__", "_out", "attrs", "created_at", "ghosts", "inputs", "needs_input_grad",
+        "out_version", "scope", "seq", "versions",
     )
 
     #: Keep a weak reference to the output so ``backward`` can use it via ``self.output()``.
@@ -291,6 +339,7 @@ class Function:
     name: ClassVar[str] = ""
 
     inputs: tuple[Tensor, ...] | None
+    ghosts: tuple[Ghost, ...] | None
     needs_input_grad: tuple[bool, ...]
     attrs: dict[str, Any]
     scope: tuple[str, ...]
@@ -391,6 +440,7 @@ class Function:
             needs = tuple(map(_get_requires_grad, inputs))
             if True in needs:
                 fn.inputs = inputs
+                fn.ghosts = None
                 fn.seq = _next_seq()
                 fn.needs_input_grad = needs
                 fn.versions = tuple(map(_version_of, inputs)) if cls.saves_inputs else None
@@ -407,8 +457,19 @@ class Function:
                 out._ctx = fn
         return out
 
-    def _release(self) -> None:
-        """Drop the inputs and everything forward saved: the graph behind is freed."""
+    def _release(self, keep_structure: bool = False) -> None:
+        """Drop the inputs and everything forward saved: the graph behind is freed. With
+        ``keep_structure`` (a backward pass) the node keeps :class:`Ghost` records of its
+        inputs, so the graph can still be drawn; its arrays are gone either way."""
+        inputs = self.inputs
+        if keep_structure and inputs is not None:
+            self.ghosts = tuple(map(Ghost, inputs))
+            attrs = self.attrs
+            if any(isinstance(v, np.ndarray) for v in attrs.values()):
+                self.attrs = {k: FreedArray(v) if isinstance(v, np.ndarray) else v
+                              for k, v in attrs.items()}
+        else:
+            self.ghosts = None
         self.inputs = None
         self._out = None
         self.__dict__.clear()
@@ -519,12 +580,17 @@ def release_graph(*tensors: Tensor) -> None:
     that keeping old losses in a list (as the book's training loop does) keeps numbers,
     not whole graphs with their mini-batches.
     """
-    stack = list(tensors)
+    stack: list[Function | None] = [t._ctx for t in tensors]
     while stack:
-        fn = stack.pop()._ctx
-        if fn is not None and fn.inputs is not None:  # not yet freed (nor visited)
-            stack.extend(fn.inputs)
+        fn = stack.pop()
+        if fn is None:
+            continue
+        if fn.inputs is not None:  # not yet freed (nor visited)
+            stack.extend(t._ctx for t in fn.inputs)
             fn._release()
+        elif fn.ghosts is not None:  # freed by a backward pass: drop the structure too
+            stack.extend(g.grad_fn for g in fn.ghosts)
+            fn.ghosts = None
 
 
 def _run_backward(
@@ -619,7 +685,7 @@ def _run_backward(
                     )
                 receive(inp, ig)
             if not retain_graph:
-                fn._release()
+                fn._release(keep_structure=True)
         # Arrays a leaf's .grad must not take as they are: the seeds (the caller's arrays),
         # and those already handed to a leaf (both inputs of `a + b` get the same one).
         handed_out: set[int] = {id(g.data) for g in grad_outputs}
