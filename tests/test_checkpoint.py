@@ -327,9 +327,11 @@ def run_dir(tmp_path: Path) -> Path:
         (["--optimizer", "SGD", "--seed", "0", "--batch-size", "100"],
          ["--optimizer sgd (the checkpoint's is adam)", "--batch-size 100", "--seed 0"]),
         (["--iters", "100"], ["is at iteration 120, past --iters 100"]),
+        (["--network", "simple-convnet"],
+         ["--network simple-convnet (the checkpoint's is two-layer-net)"]),
         (["--out", "elsewhere"], ["cannot write into --out elsewhere"]),
     ],
-    ids=["hidden", "dtype-lr", "optimizer-seed-batch", "iters", "out"],
+    ids=["hidden", "dtype-lr", "optimizer-seed-batch", "iters", "network", "out"],
 )
 def test_resume_refuses_conflicting_arguments(
     capsys: pytest.CaptureFixture[str], run_dir: Path, extra: list[str], needles: list[str]

@@ -207,6 +207,19 @@ def test_memory_estimate_of_the_books_run_and_its_parts() -> None:
     )
 
 
+def test_memory_estimate_of_the_books_convnet_run() -> None:
+    est = cli_memory._estimate_convnet_memory(hidden=100, batch_size=100,
+                                              dtype=np.dtype("float64"), optimizer_slots=2)
+    assert est["parameters"] == (30 * 25 + 30 + 4320 * 100 + 100 + 100 * 10 + 10) * 8
+    assert est["optimizer"] == 2 * est["parameters"]  # Adam's m and v
+    # Measured: 675 MiB peak RSS for train --network simple-convnet (at its evaluation).
+    assert 675 * 2**20 < est["total"] < 900 * 2**20
+    assert est["evaluation"] > est["step"]
+    small = cli_memory._estimate_convnet_memory(hidden=100, batch_size=10,
+                                                dtype=np.dtype("float32"), optimizer_slots=0)
+    assert small["total"] < est["total"] and small["optimizer"] == 0
+
+
 def test_available_memory_from_meminfo_and_cgroup_limits(tmp_path: Path) -> None:
     meminfo = tmp_path / "meminfo"
     meminfo.write_text("MemTotal:       24683584 kB\nMemFree:  1 kB\n"
@@ -398,6 +411,7 @@ def test_train_writes_outputs(trained: tuple[Path, str]) -> None:
     assert m["hyperparameters"] == {
         "network": "TwoLayerNet(784, 50, 10)", "optimizer": "sgd", "lr": 0.1,
         "hidden_size": 50, "batch_size": 100, "iters": TRAIN_ITERS, "seed": 0,
+        "network_kind": "two-layer-net",
         "dtype": "float64", "weight_init_std": 0.01, "iter_per_epoch": 600.0,
     }
     # The book evaluates at i % iter_per_epoch == 0: only i = 0 in 300 iterations; then the
@@ -642,3 +656,60 @@ def test_gradcheck_on_real_mnist(capsys: pytest.CaptureFixture[str]) -> None:
     for key, value in diffs.items():
         assert 0 <= float(value) <= 1e-9, (key, value)
     assert out.splitlines()[-1].startswith("OK: ")
+
+
+@pytest.fixture(scope="module")
+def trained_convnet(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """``train --network simple-convnet`` for 20 iterations: its output directory and
+    stdout."""
+    out = tmp_path_factory.mktemp("train-convnet")
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(io.StringIO()):
+        code = main(["train", "--network", "simple-convnet", "--iters", "20", "--out",
+                     str(out), "--data", str(mnist_root()), "--no-download"])
+    assert code == 0
+    return out, buf.getvalue()
+
+
+@pytest.mark.slow
+def test_train_simple_convnet_takes_the_books_ch07_settings(
+    capsys: pytest.CaptureFixture[str], trained_convnet: tuple[Path, str]
+) -> None:
+    out, stdout = trained_convnet
+    m = json.loads((out / "metrics.json").read_text())
+    hyper = m["hyperparameters"]
+    assert {k: hyper[k] for k in ("network", "network_kind", "optimizer", "lr", "hidden_size",
+                                  "batch_size", "iters", "dtype")} == {
+        "network": "SimpleConvNet((1, 28, 28), 30 filters of 5x5, 100, 10)",
+        "network_kind": "simple-convnet", "optimizer": "adam", "lr": 0.001,
+        "hidden_size": 100, "batch_size": 100, "iters": 20, "dtype": "float64",
+    }
+    assert "epoch  0.0  train acc, test acc (first 1000 samples) |" in stdout
+    assert m["final"]["iteration"] == 19 and m["test_acc"] > 0.3  # 20 Adam steps
+    with np.load(out / "model.npz", allow_pickle=False) as z:
+        shapes = {k: z[k].shape for k in z.files}
+    assert shapes == {"W1": (30, 1, 5, 5), "b1": (30,), "W2": (4320, 100), "b2": (100,),
+                      "W3": (100, 10), "b3": (10,)}
+
+    code, text, _ = run(capsys, "evaluate", out / "model.npz", "--data", mnist_root(),
+                        "--no-download")
+    assert code == 0
+    assert "SimpleConvNet((1, 28, 28), 30 filters of 5x5, 100, 10), float64" in text
+    match = re.search(r"test accuracy: (0\.\d+) \((\d+)/10000\)", text)
+    assert match, text
+    assert int(match[2]) / 10000 == m["test_acc"]
+
+
+def test_evaluate_refuses_a_convnet_of_another_shape(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from tinygrad_fish.nn import SimpleConvNet
+    from tinygrad_fish.serialization import save
+
+    net = SimpleConvNet(conv_param={"filter_num": 8, "filter_size": 5, "pad": 0, "stride": 1},
+                        hidden_size=10, seed=0)
+    save(net.state_dict(), tmp_path / "m.npz")
+    code, out, err = run(capsys, "evaluate", tmp_path / "m.npz", "--no-download")
+    assert code == 2 and out == ""
+    assert_one_line_error(err, "shapes do not fit the SimpleConvNet train builds",
+                          "W1 (8, 1, 5, 5)")

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 from tinygrad_fish.checkpoint import CheckpointError, load_checkpoint
-from tinygrad_fish.nn import TwoLayerNet
+from tinygrad_fish.nn import SimpleConvNet, TwoLayerNet
 from tinygrad_fish.optim import SGD, Adam
 from tinygrad_fish.serialization import load
 from tinygrad_fish.trainer import (
@@ -232,6 +232,33 @@ def test_checkpoint_and_resume_with_a_generator_is_the_uninterrupted_run(
     resumed.train()
     assert_same_run(resumed, want)
     assert load_checkpoint(path).iteration == 11
+
+
+def test_a_convnet_checkpoint_resumes_bit_for_bit(tmp_path: Path) -> None:
+    """SimpleConvNet (as ``train --network simple-convnet``, on 12x12 crops): image-shaped
+    data, four weight arrays more, Adam's slots for all of them; the per-epoch evaluation on
+    the first samples only, as the book's train_convnet.py."""
+    x_train, t_train, x_test, t_test = DATA
+    images = [x.reshape(-1, 1, 28, 28)[:, :, 8:20, 8:20] for x in (x_train, x_test)]
+
+    def trainer(iters: int, **kw: Any) -> Trainer:
+        net = SimpleConvNet((1, 12, 12), {"filter_num": 4, "filter_size": 5, "pad": 0,
+                                          "stride": 1}, hidden_size=8, seed=3)
+        return Trainer(net, images[0], t_train, images[1], t_test, mini_batch_size=BATCH,
+                       iters=iters, verbose=False, optimizer=Adam(lr=0.01),
+                       rng=np.random.default_rng(5), loss_after_update=False,
+                       evaluate_sample_num_per_epoch=30, **kw)
+
+    want = trainer(9)
+    want.train()
+    path = tmp_path / "ckpt.npz"
+    trainer(5, checkpoint=path, checkpoint_every=2).train()
+    assert sorted(load_checkpoint(path).params) == ["W1", "W2", "W3", "b1", "b2", "b3"]
+    resumed = trainer(9, checkpoint=path)
+    resumed.resume()
+    resumed.train()
+    assert_same_run(resumed, want)
+    assert [len(r) for r in (want.train_acc_list, want.test_acc_list)] == [3, 3]  # 0, 4, 8
 
 
 def test_checkpoint_and_resume_with_the_global_random_state(tmp_path: Path) -> None:

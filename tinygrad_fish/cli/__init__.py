@@ -2,7 +2,8 @@
 
 Four commands::
 
-    tinygrad-fish train      [--optimizer sgd] [--lr 0.1] [--hidden 50] [--batch-size 100]
+    tinygrad-fish train      [--network two-layer-net|simple-convnet]
+                             [--optimizer sgd] [--lr 0.1] [--hidden 50] [--batch-size 100]
                              [--iters 10000] [--seed 0] [--dtype float64] [--threads 1]
                              [--out runs/train] [--checkpoint-every N] [--resume DIR]
     tinygrad-fish evaluate   MODEL.npz
@@ -17,7 +18,10 @@ the library's :class:`tinygrad_fish.trainer.Trainer` (the checkpoints, signals, 
 checks and output files below are the Trainer's; a script using it gets the same), which
 ``train`` runs with a seeded ``Generator`` for the batches, the loss of each step's own
 forward pass (``loss_after_update=False``) and evaluation in batches of EVAL_BATCH.
-``gradcheck`` is the book's ch05 ``gradient_check.py``; ``graph`` draws the book's
+``train --network simple-convnet`` is the book's ch07 ``train_convnet.py`` instead (its
+SimpleConvNet, Adam at lr 0.001, 20 epochs of 600 batches, the per-epoch accuracies on the
+first 1000 samples of each set); ``evaluate`` tells the two kinds of model apart by their
+arrays. ``gradcheck`` is the book's ch05 ``gradient_check.py``; ``graph`` draws the book's
 two-layer net with :func:`tinygrad_fish.viz.render_book_graph`.
 
 One module per command: :mod:`~tinygrad_fish.cli.train` (with

@@ -23,6 +23,17 @@ BOOK_HIDDEN = 50
 BOOK_BATCH_SIZE = 100
 BOOK_LR = 0.1
 BOOK_ITERS = 10_000
+#: The networks ``train`` builds: the book's ch05 TwoLayerNet and ch07 SimpleConvNet.
+NETWORKS = ("two-layer-net", "simple-convnet")
+#: The book's ch07 train_convnet.py: Adam, lr 0.001, batch 100, 20 epochs of 600 batches,
+#: hidden size 100.
+CONVNET_OPTIMIZER, CONVNET_LR, CONVNET_HIDDEN, CONVNET_ITERS = "adam", 0.001, 100, 12_000
+#: Images predicted at a time by a convolutional net when evaluating (its activations take
+#: ~0.5 MB an image).
+CONVNET_EVAL_BATCH = 500
+#: The samples of each set the book's train_convnet.py evaluates once per epoch
+#: (``evaluate_sample_num_per_epoch``); the final accuracies use the whole sets.
+CONVNET_EVAL_SAMPLES = 1000
 INPUT_SIZE, OUTPUT_SIZE = 784, 10
 #: MNIST's training and test set sizes (load_mnist's N), for the checks made before loading.
 MNIST_TRAIN_SIZE, MNIST_TEST_SIZE = 60_000, 10_000
@@ -135,12 +146,14 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _load_mnist(args: argparse.Namespace, *, one_hot_label: bool) -> tuple[Array, ...]:
-    """``x_train, t_train, x_test, t_test``, normalized and flattened as the book loads them."""
+def _load_mnist(args: argparse.Namespace, *, one_hot_label: bool,
+                flatten: bool = True) -> tuple[Array, ...]:
+    """``x_train, t_train, x_test, t_test``, normalized, and flattened (or (N, 1, 28, 28)
+    images for a convolutional net) as the book loads them."""
     from ..datasets import load_mnist
 
     (x_train, t_train), (x_test, t_test) = load_mnist(
-        normalize=True, flatten=True, one_hot_label=one_hot_label,
+        normalize=True, flatten=flatten, one_hot_label=one_hot_label,
         root=args.data, download=args.download,
     )
     return x_train, t_train, x_test, t_test

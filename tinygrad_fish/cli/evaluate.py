@@ -9,14 +9,23 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .common import EVAL_BATCH, INPUT_SIZE, OUTPUT_SIZE, Array, CLIError, _load_mnist
+from .common import (
+    CONVNET_EVAL_BATCH,
+    EVAL_BATCH,
+    INPUT_SIZE,
+    OUTPUT_SIZE,
+    Array,
+    CLIError,
+    _load_mnist,
+)
 
 if TYPE_CHECKING:
-    from ..nn import TwoLayerNet
+    from ..nn import SimpleConvNet, TwoLayerNet
 
 
 def _read_model(path: Path) -> dict[str, Array]:
-    """The arrays of a saved model, checked to be a TwoLayerNet(784, H, 10) state dict.
+    """The arrays of a saved model, checked to be the state dict of a TwoLayerNet(784, H, 10)
+    or of a SimpleConvNet on MNIST (30 filters of 5x5, as ``train`` builds it).
 
     Raises:
         CLIError: the file is missing, or its arrays are not such a state dict.
@@ -27,17 +36,29 @@ def _read_model(path: Path) -> dict[str, Array]:
     if not path.is_file():
         raise CLIError(f"model file not found: {path}")
     state = load(path)  # allow_pickle=False; ModelFileError for a corrupt file
+    dtypes = {a.dtype for a in state.values()}
+    if len(dtypes) > 1 or (dtypes and next(iter(dtypes)) not in (np.float32, np.float64)):
+        raise CLIError(f"{path}: the arrays must be all float32 or all float64, got "
+                       f"{', '.join(sorted(str(d) for d in dtypes))}")
+    if set(state) == {"W1", "b1", "W2", "b2", "W3", "b3"}:  # a SimpleConvNet
+        W1, W2 = state["W1"], state["W2"]
+        h = W2.shape[1] if W2.ndim == 2 else -1
+        expected: dict[str, tuple[int, ...]] = {
+            "W1": (30, 1, 5, 5), "b1": (30,), "W2": (4320, h), "b2": (h,),
+            "W3": (h, OUTPUT_SIZE), "b3": (OUTPUT_SIZE,)}
+        shapes = {k: state[k].shape for k in expected}
+        if h < 1 or shapes != expected:
+            got = ", ".join(f"{k} {v}" for k, v in shapes.items())
+            raise CLIError(f"{path}: shapes do not fit the SimpleConvNet train builds (W1 "
+                           f"(30, 1, 5, 5), W2 (4320, H), W3 (H, 10)); got {got}")
+        return state
     keys = {"W1", "b1", "W2", "b2"}
     if set(state) != keys:
         raise CLIError(
-            f"{path}: expected the arrays W1, b1, W2, b2 of a TwoLayerNet, found "
-            f"{', '.join(sorted(state)) or 'none'}"
+            f"{path}: expected the arrays W1, b1, W2, b2 of a TwoLayerNet (or W1..b3 of a "
+            f"SimpleConvNet), found {', '.join(sorted(state)) or 'none'}"
         )
     W1 = state["W1"]
-    dtypes = {a.dtype for a in state.values()}
-    if len(dtypes) != 1 or next(iter(dtypes)) not in (np.float32, np.float64):
-        raise CLIError(f"{path}: the arrays must be all float32 or all float64, got "
-                       f"{', '.join(sorted(str(d) for d in dtypes))}")
     h = W1.shape[1] if W1.ndim == 2 else -1
     expected = {"W1": (INPUT_SIZE, h), "b1": (h,), "W2": (h, OUTPUT_SIZE), "b2": (OUTPUT_SIZE,)}
     shapes = {k: state[k].shape for k in expected}
@@ -50,14 +71,16 @@ def _read_model(path: Path) -> dict[str, Array]:
     return state
 
 
-def _predict_labels(network: TwoLayerNet, x: Array) -> Array:
-    """The predicted class of every row of ``x`` (under ``no_grad``, EVAL_BATCH at a time)."""
+def _predict_labels(network: TwoLayerNet | SimpleConvNet, x: Array,
+                    batch: int = EVAL_BATCH) -> Array:
+    """The predicted class of every sample of ``x`` (under ``no_grad``, ``batch`` at a
+    time)."""
     from ..autograd import no_grad
 
     out = np.empty(len(x), dtype=np.intp)
     with no_grad():
-        for i in range(0, len(x), EVAL_BATCH):
-            out[i : i + EVAL_BATCH] = np.argmax(network.predict(x[i : i + EVAL_BATCH]).data, axis=1)
+        for i in range(0, len(x), batch):
+            out[i : i + batch] = np.argmax(network.predict(x[i : i + batch]).data, axis=1)
     return out
 
 
@@ -81,24 +104,31 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     Raises:
         CLIError: a missing or mismatched model file, or one that does not load.
     """
-    from ..nn import TwoLayerNet
+    from ..nn import SimpleConvNet, TwoLayerNet
 
     state = _read_model(args.model)
     W1 = state["W1"]
-    network = TwoLayerNet(INPUT_SIZE, W1.shape[1], OUTPUT_SIZE, dtype=W1.dtype, seed=0)
+    conv = W1.ndim == 4
+    network: TwoLayerNet | SimpleConvNet
+    if conv:
+        hidden = state["W2"].shape[1]
+        network = SimpleConvNet(hidden_size=hidden, dtype=W1.dtype, seed=0)
+        name = f"SimpleConvNet((1, 28, 28), 30 filters of 5x5, {hidden}, {OUTPUT_SIZE})"
+    else:
+        network = TwoLayerNet(INPUT_SIZE, W1.shape[1], OUTPUT_SIZE, dtype=W1.dtype, seed=0)
+        name = f"TwoLayerNet({INPUT_SIZE}, {W1.shape[1]}, {OUTPUT_SIZE})"
     try:
         network.load_state_dict(state)
     except (KeyError, ValueError, TypeError) as e:
         raise CLIError(f"{args.model}: cannot load the state dict: {e}") from e
-    _, _, x_test, t_test = _load_mnist(args, one_hot_label=False)
-    pred = _predict_labels(network, x_test)
+    _, _, x_test, t_test = _load_mnist(args, one_hot_label=False, flatten=not conv)
+    pred = _predict_labels(network, x_test, CONVNET_EVAL_BATCH if conv else EVAL_BATCH)
     labels = t_test.astype(np.intp)
     matrix = np.zeros((OUTPUT_SIZE, OUTPUT_SIZE), dtype=np.int64)
     np.add.at(matrix, (labels, pred), 1)
     correct = int(np.trace(matrix))
     acc = correct / float(len(labels))
-    print(f"model: {args.model} (TwoLayerNet({INPUT_SIZE}, {W1.shape[1]}, {OUTPUT_SIZE}), "
-          f"{W1.dtype})")
+    print(f"model: {args.model} ({name}, {W1.dtype})")
     print(f"test accuracy: {acc:.4f} ({correct}/{len(labels)})")
     print("confusion matrix (rows: true digit, columns: predicted digit):")
     print(_format_confusion(matrix))

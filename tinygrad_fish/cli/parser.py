@@ -9,10 +9,15 @@ from .common import (
     BOOK_HIDDEN,
     BOOK_ITERS,
     BOOK_LR,
+    CONVNET_HIDDEN,
+    CONVNET_ITERS,
+    CONVNET_LR,
+    CONVNET_OPTIMIZER,
     DEFAULT_THREADS,
     EXIT_DIVERGED,
     GRADCHECK_TOL,
     MNIST_TRAIN_SIZE,
+    NETWORKS,
     PROG,
     _add_data_args,
     _graph_path,
@@ -44,29 +49,39 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser(
-        "train", help="train TwoLayerNet on MNIST (the book's ch05 loop)",
+        "train", help="train TwoLayerNet (ch05) or SimpleConvNet (ch07) on MNIST",
         description="Train the book's TwoLayerNet(784, HIDDEN, 10) on MNIST with mini-batch "
         "gradient descent, as ch05's train_neuralnet.py (whose hyperparameters are the "
-        "defaults), with the library's Trainer. Prints the train and test accuracy once per "
-        "epoch and at the end; writes OUT/curves.png, OUT/metrics.json and OUT/model.npz. "
+        "defaults), or with --network simple-convnet the book's ch07 SimpleConvNet as "
+        f"train_convnet.py ({CONVNET_OPTIMIZER}, lr {CONVNET_LR}, batch 100, 20 epochs: "
+        f"{CONVNET_ITERS} iterations), with the library's Trainer. Prints the train and "
+        "test accuracy once per epoch and at the end; writes OUT/curves.png, "
+        "OUT/metrics.json and OUT/model.npz. "
         "Refuses (exit 2) a run whose memory estimate exceeds the memory available "
         f"(MemAvailable in /proc/meminfo). Stops with exit code {EXIT_DIVERGED} (and no "
         "outputs) if the loss becomes NaN or infinite: the run diverged, try a smaller --lr.",
+    )
+    p.add_argument(
+        "--network", default=None, choices=NETWORKS,
+        help="the network: the book's ch05 two-layer net or its ch07 convolutional net "
+        "(default: two-layer-net); the other defaults follow it",
     )
     names = sorted(_optimizers())
     # The hyperparameters default to None, "not given": a new run fills in the defaults the
     # help states; a resumed run takes the checkpoint's values instead.
     p.add_argument(
         "--optimizer", default=None, type=str.lower, choices=names, metavar="NAME",
-        help=f"one of {', '.join(names)} (default: sgd)",
+        help=f"one of {', '.join(names)} (default: sgd; {CONVNET_OPTIMIZER} for "
+        "simple-convnet)",
     )
     p.add_argument(
         "--lr", type=_positive_float, default=None,
-        help=f"learning rate (default: the book's {BOOK_LR} for sgd, else the optimizer's "
-        "own default, e.g. Adam's 0.001)",
+        help=f"learning rate (default: the book's {BOOK_LR} for sgd, {CONVNET_LR} for "
+        "simple-convnet, else the optimizer's own default, e.g. Adam's 0.001)",
     )
     p.add_argument("--hidden", type=_positive_int, default=None,
-                   help=f"hidden units (default: {BOOK_HIDDEN})")
+                   help=f"hidden units (default: {BOOK_HIDDEN}; {CONVNET_HIDDEN} for "
+                   "simple-convnet)")
     p.add_argument(
         "--batch-size", type=_positive_int, default=None,
         help=f"mini-batch size, at most the training set's size ({MNIST_TRAIN_SIZE}; a larger "
@@ -74,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
         f"np.random.choice(train_size, batch_size) does (default: {BOOK_BATCH_SIZE})",
     )
     p.add_argument("--iters", type=_positive_int, default=None,
-                   help=f"iterations (mini-batches) (default: {BOOK_ITERS})")
+                   help=f"iterations (mini-batches) (default: {BOOK_ITERS}; {CONVNET_ITERS} "
+                   "for simple-convnet)")
     p.add_argument("--seed", type=_seed, default=None,
                    help="seed of the weight init and the batch sampling (default: 0)")
     p.add_argument("--dtype", choices=("float32", "float64"), default=None,
@@ -107,8 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "evaluate", help="test accuracy and confusion matrix of a saved model",
-        description="Load a model.npz written by 'train' and print its MNIST test accuracy "
-        "and a 10x10 confusion matrix (rows: true digit, columns: predicted digit).",
+        description="Load a model.npz written by 'train' (a TwoLayerNet or a SimpleConvNet, "
+        "told apart by its arrays) and print its MNIST test accuracy and a 10x10 confusion "
+        "matrix (rows: true digit, columns: predicted digit).",
     )
     p.add_argument("model", metavar="MODEL.npz", type=_path, help="the saved state dict")
     _add_data_args(p)

@@ -22,11 +22,18 @@ from .common import (
     BOOK_HIDDEN,
     BOOK_ITERS,
     BOOK_LR,
+    CONVNET_EVAL_BATCH,
+    CONVNET_EVAL_SAMPLES,
+    CONVNET_HIDDEN,
+    CONVNET_ITERS,
+    CONVNET_LR,
+    CONVNET_OPTIMIZER,
     DEFAULT_THREADS,
     EVAL_BATCH,
     EXIT_DIVERGED,
     INPUT_SIZE,
     MNIST_TRAIN_SIZE,
+    NETWORKS,
     OUTPUT_SIZE,
     PROG,
     CLIError,
@@ -38,11 +45,12 @@ from .memory import _check_memory, _format_bytes
 
 if TYPE_CHECKING:
     from ..checkpoint import Checkpoint
+    from ..nn import SimpleConvNet, TwoLayerNet
     from ..trainer import Trainer
 
 #: The options a resumed run may not change (they would make another run): option -> flag.
 _RESUME_FIXED = {
-    "optimizer": "--optimizer", "lr": "--lr", "hidden": "--hidden",
+    "network": "--network", "optimizer": "--optimizer", "lr": "--lr", "hidden": "--hidden",
     "batch_size": "--batch-size", "seed": "--seed", "dtype": "--dtype", "threads": "--threads",
 }
 DEFAULT_OUT = Path("runs/train")
@@ -73,6 +81,8 @@ def _checked_config(saved: Mapping[str, Any], path: Path) -> dict[str, Any]:
         return isinstance(v, int) and not isinstance(v, bool) and v >= lo
 
     checks: dict[str, Callable[[Any], bool]] = {
+        # Checkpoints written before --network existed are the two-layer net's: None.
+        "network": lambda v: v is None or v in NETWORKS,
         "optimizer": lambda v: v in _optimizers(),
         "lr": lambda v: isinstance(v, float) and math.isfinite(v) and v > 0,
         "hidden": lambda v: ok_int(v, 1),
@@ -85,14 +95,17 @@ def _checked_config(saved: Mapping[str, Any], path: Path) -> dict[str, Any]:
         # Checkpoints written before --threads existed do not record it: None.
         "threads": lambda v: v is None or ok_int(v, 1),
     }
-    optional = {"threads"}
+    optional = {"threads", "network"}
     for key, check in checks.items():
         if (key not in saved and key not in optional) or not check(saved.get(key)):
             raise CheckpointError(
                 f"{path} is not a valid training checkpoint: its configuration has "
                 f"{key}={saved.get(key)!r}", path
             )
-    return {key: saved.get(key) for key in checks}
+    config = {key: saved.get(key) for key in checks}
+    if config["network"] is None:
+        config["network"] = "two-layer-net"
+    return config
 
 
 def _train_config(args: argparse.Namespace) -> tuple[dict[str, Any], Path, Checkpoint | None]:
@@ -118,16 +131,23 @@ def _train_config(args: argparse.Namespace) -> tuple[dict[str, Any], Path, Check
                 f"{out_dir} holds the checkpoint of an earlier run: continue it with "
                 f"'--resume {out_dir}', or delete {path} to start over there"
             )
-        optimizer = args.optimizer if args.optimizer is not None else "sgd"
+        network = args.network if args.network is not None else "two-layer-net"
+        conv = network == "simple-convnet"
+        optimizer = args.optimizer if args.optimizer is not None else (
+            CONVNET_OPTIMIZER if conv else "sgd")
         lr = args.lr if args.lr is not None else (
-            BOOK_LR if optimizer == "sgd" else _optimizers()[optimizer].default_lr
+            CONVNET_LR if conv and optimizer == CONVNET_OPTIMIZER
+            else BOOK_LR if optimizer == "sgd" else _optimizers()[optimizer].default_lr
         )
         config = {
+            "network": network,
             "optimizer": optimizer,
             "lr": float(lr),
-            "hidden": args.hidden if args.hidden is not None else BOOK_HIDDEN,
+            "hidden": args.hidden if args.hidden is not None else (
+                CONVNET_HIDDEN if conv else BOOK_HIDDEN),
             "batch_size": args.batch_size if args.batch_size is not None else BOOK_BATCH_SIZE,
-            "iters": args.iters if args.iters is not None else BOOK_ITERS,
+            "iters": args.iters if args.iters is not None else (
+                CONVNET_ITERS if conv else BOOK_ITERS),
             "seed": args.seed if args.seed is not None else 0,
             "dtype": args.dtype if args.dtype is not None else "float64",
             "checkpoint_every": args.checkpoint_every,
@@ -258,7 +278,7 @@ def _train(
     from tqdm import tqdm  # type: ignore[import-untyped,unused-ignore]
 
     from ..checkpoint import CHECKPOINT_NAME, CheckpointError, remove_stale_temp_files
-    from ..nn import TwoLayerNet
+    from ..nn import SimpleConvNet, TwoLayerNet
     from ..trainer import Trainer, TrainingDiverged, TrainingInterrupted, deferred_signals
 
     lr: float = config["lr"]
@@ -275,7 +295,9 @@ def _train(
     data_args = argparse.Namespace(
         data=None if config["data"] is None else Path(config["data"]), download=args.download
     )
-    x_train, t_train, x_test, t_test = _load_mnist(data_args, one_hot_label=True)
+    conv = config["network"] == "simple-convnet"
+    x_train, t_train, x_test, t_test = _load_mnist(data_args, one_hot_label=True,
+                                                   flatten=not conv)
     _check_batch_size(config["batch_size"], x_train.shape[0])  # MNIST from elsewhere
     # The images stay float32 (as loaded, 188 MB); the network converts each batch to its
     # dtype, as the book's float64 net does with its float32 images.
@@ -287,11 +309,18 @@ def _train(
     hidden: int = config["hidden"]
     iters: int = config["iters"]
     progress.phase = "building the network"
-    network = TwoLayerNet(INPUT_SIZE, hidden, OUTPUT_SIZE, dtype=dtype, seed=seed)
+    network: TwoLayerNet | SimpleConvNet = (
+        SimpleConvNet(hidden_size=hidden, output_size=OUTPUT_SIZE, dtype=dtype, seed=seed)
+        if conv else TwoLayerNet(INPUT_SIZE, hidden, OUTPUT_SIZE, dtype=dtype, seed=seed))
     batch_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
 
+    # As the book's train_convnet.py, the convolutional net is evaluated once per epoch on
+    # the first 1000 samples of each set (the whole sets take ~35 s at one thread).
+    eval_samples = CONVNET_EVAL_SAMPLES if conv else None
+    on_the = f" (first {eval_samples} samples)" if eval_samples else ""
+
     def on_epoch(row: dict[str, Any]) -> None:
-        tqdm.write(f"epoch {row['epoch']:4.1f}  train acc, test acc | "
+        tqdm.write(f"epoch {row['epoch']:4.1f}  train acc, test acc{on_the} | "
                    f"{row['train_acc']:.4f}, {row['test_acc']:.4f}")
 
     # The loss recorded is the one of each step's own forward pass, before the update
@@ -302,7 +331,8 @@ def _train(
         network, x_train, t_train, x_test, t_test,
         mini_batch_size=config["batch_size"], optimizer=_optimizers()[config["optimizer"]](lr=lr),
         verbose=False, iters=iters, rng=batch_rng, loss_after_update=False,
-        eval_batch_size=EVAL_BATCH, progress=None, checkpoint=ckpt_path,
+        eval_batch_size=CONVNET_EVAL_BATCH if conv else EVAL_BATCH, progress=None,
+        checkpoint=ckpt_path, evaluate_sample_num_per_epoch=eval_samples,
         checkpoint_every=config["checkpoint_every"], on_epoch=on_epoch, metadata=config,
     )
     if resumed is not None:
@@ -320,7 +350,8 @@ def _train(
             ) from e
 
     hyper = {
-        "network": f"TwoLayerNet({INPUT_SIZE}, {hidden}, {OUTPUT_SIZE})",
+        "network": (f"SimpleConvNet((1, 28, 28), 30 filters of 5x5, {hidden}, {OUTPUT_SIZE})"
+                    if conv else f"TwoLayerNet({INPUT_SIZE}, {hidden}, {OUTPUT_SIZE})"),
         "optimizer": config["optimizer"],
         "lr": lr,
         "hidden_size": hidden,
@@ -329,6 +360,7 @@ def _train(
         "seed": seed,
         "dtype": dtype.name,
         "weight_init_std": 0.01,
+        "network_kind": config["network"],
         "iter_per_epoch": trainer.iter_per_epoch,
     }
     threads: int = config["threads"]
