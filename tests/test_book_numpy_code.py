@@ -129,3 +129,30 @@ def test_star_imports_of_the_mapped_modules_do_not_shadow_builtins():
     ns = {}
     exec("from tinygrad_fish import *", ns)
     assert eval("max(1, 2)", ns) == 2 and eval("sum([1, 2])", ns) == 3
+
+
+def test_books_ch05_two_layer_net_on_the_librarys_layers_equals_our_two_layer_net():
+    """The book's hand-written ch05/two_layer_net.py, its imports mapped per docs/book-api.md,
+    runs on the library's layers (their engine-computed backward(dout)); its gradient() is the
+    library's TwoLayerNet.gradient() on the same weights."""
+    from book_scripts import import_map, rewrite_imports
+
+    from tinygrad_fish.nn import TwoLayerNet
+
+    source = (book_root() / "ch05" / "two_layer_net.py").read_text(encoding="utf-8")
+    module = ModuleType("book_ch05_two_layer_net")
+    exec(compile(rewrite_imports(source, import_map()), "ch05/two_layer_net.py", "exec"),
+         module.__dict__)
+    np.random.seed(1)
+    theirs = module.TwoLayerNet(input_size=5, hidden_size=4, output_size=3, weight_init_std=0.5)
+    ours = TwoLayerNet(5, 4, 3)
+    for key in ("W1", "b1", "W2", "b2"):
+        ours.params[key][...] = theirs.params[key]
+    x, t = _data()
+    for labels in (t, t.argmax(axis=1)):  # one-hot and index labels
+        want = ours.gradient(x, labels)
+        got = theirs.gradient(x, labels)
+        assert sorted(got) == ["W1", "W2", "b1", "b2"]
+        for key in want:
+            assert np.array_equal(got[key], want[key]), key
+        assert np.array_equal(theirs.predict(x), ours.predict(x))
