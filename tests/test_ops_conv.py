@@ -224,3 +224,19 @@ def test_convolution_and_pooling_layers_equal_the_books(book_common, shape, k, s
         np.testing.assert_array_equal(po.forward(x).data, y)
         gy = rng.random(y.shape)
         np.testing.assert_array_equal(po.backward(gy), pt.backward(gy))
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_conv2d_filter_gradient_is_the_books_product_bit_for_bit(n):
+    # the book: dW = dot(col.T, dout.transpose(0, 2, 3, 1).reshape(-1, FN)), dout copied to C
+    # order; with N = 1 numpy could make that reshape a transposed view, which BLAS rounds
+    # differently on some CPUs (AVX-512): the engine hands the product the C-ordered copy
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal((n, 2, 9, 9))
+    w = Tensor(rng.standard_normal((5, 2, 3, 3)) * 0.01, requires_grad=True)
+    g = rng.standard_normal((n, 5, 7, 7)) * 1e-3
+    conv2d(x, w).backward(g)
+    col = im2col(x, 3, 3)
+    dout = np.ascontiguousarray(g.transpose(0, 2, 3, 1)).reshape(-1, 5)
+    want = np.dot(col.T, dout).transpose(1, 0).reshape(5, 2, 3, 3)
+    assert np.array_equal(w.grad.data, want)

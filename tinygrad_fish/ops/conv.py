@@ -223,7 +223,27 @@ def conv2d(x: ArrayLike, W: ArrayLike, b: ArrayLike | None = None, stride: int =
     out = matmul(col, transpose(reshape(w, (fn, -1))))
     if tb is not None:
         out = out + tb
-    return transpose(reshape(out, (n, oh, ow, fn)), (0, 3, 1, 2))
+    return transpose(reshape(_RowsInCOrder.apply(out), (n, oh, ow, fn)), (0, 3, 1, 2))
+
+
+class _RowsInCOrder(Function):
+    """The identity (a view) whose backward hands on ``g`` in C order: the gradient of the
+    convolution's (N*OH*OW, FN) product reaches its matrix products laid out as the book's
+    ``dout.transpose(0, 2, 3, 1).reshape(-1, FN)`` (a copy of the non-contiguous ``dout``
+    its layers pass back), not as a transposed view, which numpy can make of a C-ordered
+    gradient when N is 1 and which BLAS may round differently (on AVX-512 kernels it does)."""
+
+    name = "contiguous"
+    saves_inputs = False
+    is_view = True
+
+    def forward(self, a: Array) -> Array:
+        return a.view()
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        if g.data.flags.c_contiguous or is_grad_enabled():  # differentiated again: g as is
+            return (g,)
+        return (Tensor._wrap(np.ascontiguousarray(g.data)),)
 
 
 #: Outputs of at least this many positions (N * OH * OW), when no graph is recorded, take
