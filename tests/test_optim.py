@@ -13,12 +13,15 @@ from tinygrad_fish.nn import MultiLayerNet, TwoLayerNet
 from tinygrad_fish.optim import (
     OPTIMIZERS,
     SGD,
+    AdaDelta,
     AdaGrad,
     Adam,
+    ClipGrad,
     Momentum,
     Nesterov,
     Optimizer,
     RMSprop,
+    WeightDecay,
 )
 
 
@@ -451,3 +454,294 @@ def test_a_parameter_that_changes_shape_under_the_same_key_raises() -> None:
     with pytest.raises(ShapeError, match=r"Momentum\.v\['W'\] has shape \(2,\) but the "
                                          r"parameter has shape \(3,\)"):
         opt.update({"W": np.ones(3)}, {"W": np.ones(3)})
+
+
+# --- eps, weight_decay, AdaDelta, hooks (issue 16: DeZero and PyTorch) -----------------------
+def _steps(opt: Optimizer, p: np.ndarray, grads: list[np.ndarray]) -> np.ndarray:
+    params = {"p": p.copy()}
+    for g in grads:
+        opt.update(params, {"p": g.copy()})
+    return params["p"]
+
+
+G3 = [np.array([0.5, 1e-7]), np.array([-0.25, 2e-7]), np.array([1.0, -1e-7])]
+
+
+@pytest.mark.parametrize("eps", [1e-7, 1e-8, 0.5])
+def test_adagrad_eps_three_steps_by_hand(eps: float) -> None:
+    p, h = P0.copy(), np.zeros(2)
+    for g in G3:
+        h = h + g * g
+        p = p - 0.1 * g / (np.sqrt(h) + eps)
+    np.testing.assert_array_equal(_steps(AdaGrad(lr=0.1, eps=eps), P0, G3), p)
+
+
+@pytest.mark.parametrize("eps", [1e-7, 1e-8])
+def test_rmsprop_eps_three_steps_by_hand(eps: float) -> None:
+    p, h = P0.copy(), np.zeros(2)
+    for g in G3:
+        h = 0.9 * h
+        h += (1 - 0.9) * g * g
+        p = p - 0.1 * g / (np.sqrt(h) + eps)
+    opt = RMSprop(lr=0.1, decay_rate=0.9, eps=eps)
+    np.testing.assert_array_equal(_steps(opt, P0, G3), p)
+
+
+@pytest.mark.parametrize("eps", [1e-7, 1e-8])
+def test_adam_eps_three_steps_by_hand(eps: float) -> None:
+    p, m, v = P0.copy(), np.zeros(2), np.zeros(2)
+    for t, g in enumerate(G3, start=1):
+        lr_t = 0.1 * np.sqrt(1.0 - 0.99**t) / (1.0 - 0.8**t)
+        m = m + (1 - 0.8) * (g - m)
+        v = v + (1 - 0.99) * (g**2 - v)
+        p = p - lr_t * m / (np.sqrt(v) + eps)
+    opt = Adam(lr=0.1, beta1=0.8, beta2=0.99, eps=eps)
+    np.testing.assert_array_equal(_steps(opt, P0, G3), p)
+
+
+def test_eps_default_is_the_books_and_1e8_changes_the_numbers() -> None:
+    assert AdaGrad().eps == RMSprop().eps == Adam().eps == 1e-7
+    # g = 1e-7 next to eps: one AdaGrad step is lr * g / (|g| + eps)
+    book = _steps(AdaGrad(lr=1.0), np.zeros(1), [np.array([1e-7])])
+    dezero = _steps(AdaGrad(lr=1.0, eps=1e-8), np.zeros(1), [np.array([1e-7])])
+    np.testing.assert_allclose(book, [-0.5], rtol=1e-12)
+    np.testing.assert_allclose(dezero, [-1e-7 / 1.1e-7], rtol=1e-12)
+    assert repr(Adam(eps=1e-8)) == "Adam(lr=0.001, beta1=0.9, beta2=0.999, eps=1e-08)"
+
+
+WD_CASES = [(c, h) for c, _, h in CASES] + [(AdaDelta, {"lr": 1.0, "rho": 0.9})]
+
+
+@pytest.mark.parametrize(("cls", "hyper"), WD_CASES, ids=[c.__name__ for c, _ in WD_CASES])
+def test_weight_decay_is_the_gradient_plus_wd_times_p(cls: type[Optimizer],
+                                                      hyper: dict[str, float]) -> None:
+    """Three steps with weight_decay=0.3 equal, bit for bit, the same optimizer without it
+    fed g + 0.3 * p (PyTorch's L2 form), both APIs; .grad itself is not changed."""
+    plain = cls(**hyper)  # type: ignore[arg-type]
+    ref = {"p": P0.copy()}
+    t = tf.Tensor(P0.copy(), requires_grad=True)
+    decayed = cls([t], weight_decay=0.3, **hyper)  # type: ignore[arg-type]
+    book = cls(weight_decay=0.3, **hyper)  # type: ignore[arg-type]
+    ours = {"p": P0.copy()}
+    for g in G3:
+        plain.update(ref, {"p": g + 0.3 * ref["p"]})
+        book.update(ours, {"p": g})
+        t.grad = tf.Tensor(g.copy())
+        decayed.step()
+        np.testing.assert_array_equal(t.grad.data, g)
+    np.testing.assert_array_equal(ours["p"], ref["p"])
+    np.testing.assert_array_equal(t.data, ref["p"])
+    assert not np.array_equal(ref["p"], _steps(cls(**hyper), P0, G3))  # type: ignore[arg-type]
+
+
+def test_sgd_weight_decay_one_step_by_hand() -> None:
+    out = _steps(SGD(lr=0.1, weight_decay=0.5), P0, [G0])
+    np.testing.assert_allclose(out, P0 - 0.1 * (G0 + 0.5 * P0), rtol=1e-15)
+    assert repr(SGD(weight_decay=0.5)) == "SGD(lr=0.01, weight_decay=0.5)"
+
+
+def test_adadelta_three_steps_by_hand_pytorch_defaults() -> None:
+    opt = AdaDelta()
+    assert (opt.lr, opt.rho, opt.eps, opt.weight_decay) == (1.0, 0.9, 1e-6, 0.0)
+    assert repr(opt) == "AdaDelta(lr=1.0, rho=0.9, eps=1e-06)"
+    p, s, u = P0.copy(), np.zeros(2), np.zeros(2)
+    for g in G3:
+        s = 0.9 * s
+        s += (1 - 0.9) * g * g
+        d = np.sqrt(u + 1e-6) / np.sqrt(s + 1e-6) * g
+        u = 0.9 * u
+        u += (1 - 0.9) * d * d
+        p = p - 1.0 * d
+    np.testing.assert_array_equal(_steps(opt, P0, G3), p)
+    # the first step in closed form: s = 0.1 g^2, u = 0
+    first = _steps(AdaDelta(lr=0.5), P0, [G0])
+    np.testing.assert_allclose(
+        first, P0 - 0.5 * np.sqrt(1e-6) / np.sqrt(0.1 * G0**2 + 1e-6) * G0, rtol=1e-14)
+
+
+def test_adadelta_with_rho_095_is_dezeros_up_to_rounding() -> None:
+    p, msg, msdx = P0.copy(), np.zeros(2), np.zeros(2)
+    for g in G3:  # DeZero's AdaDelta.update_one, in substance
+        msg = 0.95 * msg + 0.05 * g * g
+        dx = np.sqrt((msdx + 1e-6) / (msg + 1e-6)) * g
+        msdx = 0.95 * msdx + 0.05 * dx * dx
+        p = p - dx
+    np.testing.assert_allclose(_steps(AdaDelta(rho=0.95), P0, G3), p, rtol=1e-14)
+
+
+@pytest.mark.parametrize("name", ["adagrad", "rmsprop", "adam"])
+def test_state_dict_round_trip_keeps_eps_and_weight_decay(name: str) -> None:
+    def make(params: list[tf.Tensor]) -> Optimizer:
+        return OPTIMIZERS[name](params, lr=0.1, eps=1e-8, weight_decay=0.01)  # type: ignore
+
+    a_params, b_params = _pytorch_params(), _pytorch_params()
+    a = _trained(make, a_params)
+    state = a.state_dict()
+    assert state["scalars"]["eps"] == 1e-8 and state["scalars"]["weight_decay"] == 0.01
+    b = make(b_params)
+    b.load_state_dict(state)
+    for pa, pb in zip(a_params, b_params, strict=True):
+        pb.data[...] = pa.data
+        pb.grad = pa.grad
+    a.step()
+    b.step()
+    for pa, pb in zip(a_params, b_params, strict=True):
+        np.testing.assert_array_equal(pa.data, pb.data)
+    wrong = OPTIMIZERS[name](_pytorch_params(), lr=0.1)  # eps 1e-7: the state's is kept
+    wrong.load_state_dict(state)
+    assert wrong.eps == 1e-8  # type: ignore[attr-defined]
+
+
+def test_adadelta_state_dict_round_trip() -> None:
+    a_params, b_params = _pytorch_params(np.float32), _pytorch_params(np.float32)
+    a = _trained(lambda ps: AdaDelta(ps, rho=0.8), a_params)
+    assert set(a.state_dict()["slots"]) == {"square_avg", "acc_delta"}
+    b = AdaDelta(b_params)
+    b.load_state_dict(a.state_dict())
+    assert b.rho == 0.8
+    for pa, pb in zip(a_params, b_params, strict=True):
+        pb.data[...] = pa.data
+        pb.grad = pa.grad
+    a.step()
+    b.step()
+    for pa, pb in zip(a_params, b_params, strict=True):
+        np.testing.assert_array_equal(pa.data, pb.data)
+        assert pb.data.dtype == np.float32
+
+
+def test_a_state_saved_before_eps_and_weight_decay_existed_loads_with_their_old_values():
+    opt = Adam(lr=0.01)
+    opt.update({"w": np.ones(2)}, {"w": np.ones(2)})
+    old = opt.state_dict()
+    del old["scalars"]["eps"], old["scalars"]["weight_decay"]
+    fresh = Adam(lr=0.01)
+    fresh.load_state_dict(old)
+    assert fresh.iter == 1 and fresh.eps == 1e-7 and fresh.weight_decay == 0.0
+    with pytest.raises(ValueError, match=r"the saved Adam state has no eps: it was saved "
+                                         r"before they existed, with eps=1e-07, but this "
+                                         r"optimizer has eps=1e-08; construct it with "
+                                         r"eps=1e-07 to continue that run"):
+        Adam(lr=0.01, eps=1e-8).load_state_dict(old)
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "match"),
+    [
+        (lambda: AdaGrad(eps=-1e-8), ValueError, r"AdaGrad: eps must be in \[0.0, inf\)"),
+        (lambda: Adam(eps=float("inf")), ValueError, r"Adam: eps must be in \[0.0, inf\)"),
+        (lambda: RMSprop(eps="1e-8"), TypeError, "RMSprop: eps must be a number"),
+        (lambda: SGD(weight_decay=-0.1), ValueError,
+         r"SGD: weight_decay must be in \[0.0, inf\), got -0.1"),
+        (lambda: Momentum(weight_decay=None), TypeError,
+         "Momentum: weight_decay must be a number, got None"),
+        (lambda: AdaDelta(rho=1.5), ValueError, r"AdaDelta: rho must be in \[0.0, 1.0\]"),
+        (lambda: AdaDelta(eps=-1), ValueError, r"AdaDelta: eps must be in \[0.0, inf\)"),
+        (lambda: AdaDelta(lr=-1), ValueError, r"AdaDelta: lr must be in \[0.0, inf\]"),
+        (lambda: SGD().add_hook(0.5), TypeError,  # type: ignore[arg-type]
+         "SGD.add_hook: expected a function of the parameter list, got float"),
+        (lambda: WeightDecay(-1.0), ValueError, r"WeightDecay: rate must be in \[0.0, inf\)"),
+        (lambda: ClipGrad("1"), TypeError, "ClipGrad: max_norm must be a number"),
+    ],
+)
+def test_bad_new_arguments(make: Any, error: type[Exception], match: str) -> None:
+    with pytest.raises(error, match=match):
+        make()
+
+
+def test_hooks_are_called_with_the_parameters_before_each_step() -> None:
+    a = tf.Tensor(np.ones(2), requires_grad=True, name="a")
+    b = tf.Tensor(np.ones(2), requires_grad=True, name="b")
+    opt = SGD([a, b], lr=0.5)
+    seen: list[tuple[list[str | None], list[float]]] = []
+
+    def record(params: list[tf.Tensor]) -> None:
+        seen.append(([p.name for p in params], [float(p.data[0]) for p in params]))
+
+    def double(params: list[tf.Tensor]) -> None:
+        for p in params:
+            assert p.grad is not None
+            p.grad = p.grad * 2
+
+    opt.add_hook(record)
+    opt.add_hook(double)
+    assert opt.hooks == (record, double)
+    a.grad = tf.Tensor(np.ones(2))  # b has no grad: not handed to the hooks, not updated
+    opt.step()
+    assert seen == [(["a"], [1.0])]  # before the update
+    np.testing.assert_array_equal(a.data, [0.0, 0.0])  # 1 - 0.5 * (2 * 1)
+    np.testing.assert_array_equal(b.data, [1.0, 1.0])
+    opt.step()
+    assert seen[1] == (["a"], [0.0])
+    np.testing.assert_array_equal(a.data, [-2.0, -2.0])  # the hook doubled the grad again
+    state = opt.state_dict()
+    assert "_hooks" not in state["scalars"] and "_hooks" not in state["slots"]
+    fresh = SGD([a, b], lr=0.1)
+    fresh.load_state_dict(state)
+    assert fresh.lr == 0.5 and fresh.hooks == ()
+
+
+def test_book_style_hooks_see_named_tensors_and_leave_grads_alone() -> None:
+    opt = Momentum(lr=0.1, momentum=0.5)
+    names: list[str | None] = []
+
+    def hook(params: list[tf.Tensor]) -> None:
+        names.extend(p.name for p in params)
+        for p in params:
+            assert p.grad is not None
+            p.grad.data *= 10  # in place on the copy the hook gets
+
+    opt.add_hook(hook)
+    params = {"W": np.ones(2), "b": 1.0}
+    grads = {"W": np.full(2, 0.5), "b": np.float64(0.5)}
+    opt.update(params, grads)
+    assert names == ["W", "b"]
+    np.testing.assert_array_equal(grads["W"], [0.5, 0.5])
+    np.testing.assert_array_equal(params["W"], [0.5, 0.5])  # 1 - 0.1 * 5
+    assert params["b"] == 0.5 and isinstance(params["b"], np.float64)
+
+
+def test_weight_decay_hook_equals_the_weight_decay_argument() -> None:
+    t1 = tf.Tensor(P0.copy(), requires_grad=True)
+    t2 = tf.Tensor(P0.copy(), requires_grad=True)
+    with_arg = Adam([t1], lr=0.1, weight_decay=0.2)
+    with_hook = Adam([t2], lr=0.1)
+    with_hook.add_hook(WeightDecay(0.2))
+    for g in G3:
+        t1.grad, t2.grad = tf.Tensor(g.copy()), tf.Tensor(g.copy())
+        with_arg.step()
+        with_hook.step()
+        np.testing.assert_array_equal(t1.data, t2.data)
+    assert t1.grad is not None and t2.grad is not None
+    np.testing.assert_array_equal(t1.grad.data, G3[-1])  # the argument leaves .grad alone
+    assert not np.array_equal(t2.grad.data, G3[-1])  # the hook replaced it: g + 0.2 p
+    assert repr(WeightDecay(0.2)) == "WeightDecay(rate=0.2)"
+
+
+def test_clip_grad_hook_clips_before_the_update() -> None:
+    w = tf.Tensor(np.zeros(2), requires_grad=True)
+    opt = SGD([w], lr=1.0)
+    clip = ClipGrad(1.0)
+    opt.add_hook(clip)
+    w.grad = tf.Tensor(np.array([3.0, 4.0]))
+    opt.step()
+    np.testing.assert_array_equal(w.data, -np.array([3.0, 4.0]) * (1.0 / (5.0 + 1e-6)))
+    assert clip.last_norm == 5.0
+    w.grad = tf.Tensor(np.array([0.3, 0.4]))  # norm 0.5 < 1: unchanged
+    opt.step()
+    np.testing.assert_array_equal(w.grad.data, [0.3, 0.4])
+    assert clip.last_norm == pytest.approx(0.5, rel=1e-15)
+
+
+def test_a_hook_that_removes_a_gradient_is_refused() -> None:
+    w = tf.Tensor(np.ones(2), requires_grad=True, name="w")
+    opt = SGD([w], lr=1.0)
+
+    def drop(params: list[tf.Tensor]) -> None:
+        params[0].grad = None
+
+    opt.add_hook(drop)
+    w.grad = tf.Tensor(np.ones(2))
+    with pytest.raises(GraphError, match=r"SGD: a hook set the \.grad of parameter w to None; "
+                                         "hooks may change gradients, not remove them"):
+        opt.step()
+    np.testing.assert_array_equal(w.data, [1.0, 1.0])

@@ -18,11 +18,21 @@ Both apply exactly the book's formulas (for a parameter ``p``, its gradient ``g`
 - SGD: ``p -= lr * g``
 - Momentum: ``v = momentum * v - lr * g; p += v``
 - Nesterov: ``v = momentum * v - lr * g; p += momentum**2 * v - (1 + momentum) * lr * g``
-- AdaGrad: ``h += g * g; p -= lr * g / (sqrt(h) + 1e-7)``
-- RMSprop: ``h = decay_rate * h + (1 - decay_rate) * g * g; p -= lr * g / (sqrt(h) + 1e-7)``
+- AdaGrad: ``h += g * g; p -= lr * g / (sqrt(h) + eps)``
+- RMSprop: ``h = decay_rate * h + (1 - decay_rate) * g * g; p -= lr * g / (sqrt(h) + eps)``
 - Adam: ``m += (1 - beta1) * (g - m); v += (1 - beta2) * (g**2 - v);``
-  ``p -= lr_t * m / (sqrt(v) + 1e-7)`` with ``lr_t = lr * sqrt(1 - beta2**t) / (1 - beta1**t)``
+  ``p -= lr_t * m / (sqrt(v) + eps)`` with ``lr_t = lr * sqrt(1 - beta2**t) / (1 - beta1**t)``
   and ``t`` the number of updates so far (counted per ``update``/``step`` call).
+
+``eps`` is the book's 1e-7 by default; DeZero's AdaGrad and Adam and PyTorch's use 1e-8, and
+the choice changes the numbers (most where ``sqrt(h)`` is small): pass ``eps=1e-8`` to get
+theirs. One more, not in the book: :class:`AdaDelta` (PyTorch's form and defaults).
+
+Every optimizer also takes ``weight_decay`` (PyTorch's L2 form: the gradient used is
+``g + weight_decay * p``; 0 by default, the book's) and hooks (DeZero's ``add_hook``):
+functions called with the list of parameter Tensors (each with its ``.grad``) before each
+update, such as :class:`WeightDecay` and :class:`ClipGrad`. Hooks run first, then
+``weight_decay`` is added, then the rule above.
 
 State (``v``, ``h``, ``m``) is kept per key (book style) or per parameter (PyTorch style), in
 the parameter's dtype, created at the first update that sees it. Book-style constructors take
@@ -33,7 +43,7 @@ pass the other hyperparameters by keyword then.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Hashable, Iterable, Mapping, MutableMapping
 from numbers import Real
 from typing import Any, ClassVar
 
@@ -41,14 +51,25 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import DTypeError, GraphError, InvalidArgumentError, ShapeError
+from .nn.utils import clip_grad_norm_
 from .tensor import Tensor
 
-__all__ = ["OPTIMIZERS", "SGD", "AdaGrad", "Adam", "Momentum", "Nesterov", "Optimizer", "RMSprop"]
+__all__ = [
+    "OPTIMIZERS", "SGD", "AdaDelta", "AdaGrad", "Adam", "ClipGrad", "Hook", "Momentum",
+    "Nesterov", "Optimizer", "RMSprop", "WeightDecay",
+]
 
 Array = npt.NDArray[Any]
 #: What the constructors' first argument may be: parameter Tensors (PyTorch style), the
 #: learning rate (book style), or None (book style, default learning rate).
 ParamsOrLr = Iterable[Tensor] | float | None
+#: A hook: called with the parameter Tensors about to be updated (each has a ``.grad``).
+Hook = Callable[[list[Tensor]], None]
+#: Attributes that are not state (never in :meth:`Optimizer.state_dict`).
+_NOT_STATE = frozenset({"params", "_hooks"})
+#: Hyperparameters added after the first checkpoints were written, with the value those
+#: versions used: a saved state without one loads if the optimizer has that value.
+_ADDED = {"weight_decay": 0.0, "eps": 1e-7}
 
 
 def _is_number(p: Any) -> bool:
@@ -122,18 +143,22 @@ class Optimizer:
     Attributes:
         lr: the learning rate (may be changed between updates, e.g. for a schedule).
         params: the parameter Tensors (PyTorch style), or None (book style).
+        weight_decay: the L2 coefficient (PyTorch's: ``g + weight_decay * p`` is used).
 
     Raises:
         TypeError: ``params`` is a single Tensor, a dict, or not an iterable of Tensors;
-            ``lr`` is not a number, or is given twice (first and as ``lr``).
-        ValueError: ``lr`` is negative or not finite; ``params`` is empty or holds a
-            tensor twice.
+            ``lr`` or ``weight_decay`` is not a number, or ``lr`` is given twice (first
+            and as ``lr``).
+        ValueError: ``lr`` or ``weight_decay`` is negative or not finite; ``params`` is
+            empty or holds a tensor twice.
         DTypeError: a parameter is not floating point.
     """
 
     default_lr: ClassVar[float] = 0.01
 
-    def __init__(self, params: ParamsOrLr = None, lr: float | None = None) -> None:
+    def __init__(
+        self, params: ParamsOrLr = None, lr: float | None = None, *, weight_decay: float = 0.0
+    ) -> None:
         cls = type(self).__name__
         tensors: list[Tensor] | None = None
         if isinstance(params, Real) and not isinstance(params, bool):
@@ -149,6 +174,41 @@ class Optimizer:
             tensors = self._check_params(params)
         self.lr = _number(cls, "lr", self.default_lr if lr is None else lr, 0.0, math.inf, False)
         self.params = tensors
+        self.weight_decay = _number(cls, "weight_decay", weight_decay, 0.0, math.inf, True)
+        self._hooks: list[Hook] = []
+
+    # --- hooks (DeZero's) --------------------------------------------------------------------
+    def add_hook(self, f: Hook) -> None:
+        """Call ``f(params)`` before each update (DeZero's ``Optimizer.add_hook``).
+
+        ``params`` is the list of parameter Tensors about to be updated, each with its
+        ``.grad`` (a hook may change ``.grad`` in place or replace it; what it holds after
+        the hooks is what the update uses). PyTorch style, these are the optimizer's
+        parameters whose ``.grad`` is not None; book style (:meth:`update`), one Tensor per
+        key (named by it) sharing the parameter's array, with a copy of its gradient (the
+        ``grads`` dict is not changed). Hooks run in the order added; they are not part of
+        :meth:`state_dict`.
+
+        Raises:
+            TypeError: ``f`` is not callable.
+        """
+        if not callable(f):
+            raise TypeError(
+                f"{type(self).__name__}.add_hook: expected a function of the parameter list, "
+                f"got {type(f).__name__}"
+            )
+        self._hooks.append(f)
+
+    @property
+    def hooks(self) -> tuple[Hook, ...]:
+        """The hooks added by :meth:`add_hook`, in call order."""
+        return tuple(self._hooks)
+
+    def _apply(self, key: Hashable, p: Array, g: Array) -> None:
+        """Weight decay (if any), then the update rule, for one parameter array."""
+        if self.weight_decay:
+            g = g + self.weight_decay * p  # a new array: the caller's gradient is not changed
+        self._update_array(key, p, g)
 
     def _check_params(self, params: Any) -> list[Tensor]:
         cls = type(self).__name__
@@ -204,7 +264,7 @@ class Optimizer:
             ShapeError: a gradient's shape differs from its parameter's.
             DTypeError: a parameter is neither a floating-point numpy array nor a number.
         """
-        self._begin()
+        arrays: dict[str, tuple[Array, Array]] = {}
         for key in params:
             try:
                 g = grads[key]
@@ -214,12 +274,24 @@ class Optimizer:
                     f"has {list(grads)})"
                 ) from None
             p = params[key]
-            if _is_number(p):  # a Python or numpy number: updated, then rebound (as the book)
-                arr = np.array(p, dtype=np.float64)
-                self._update_array(key, arr, self._as_grad(key, arr, g))
+            # a Python or numpy number: updated as an array, then rebound (as the book)
+            arr = np.array(p, dtype=np.float64) if _is_number(p) else self._as_param(key, p)
+            arrays[key] = (arr, self._as_grad(key, arr, g))
+        if self._hooks:
+            tensors = [Tensor._wrap(arr) for arr, _ in arrays.values()]
+            for key, t in zip(arrays, tensors, strict=True):
+                t.name = str(key)
+                t.grad = Tensor(arrays[key][1].copy())
+            self._run_hooks(tensors)
+            arrays = {key: (arr, self._as_grad(key, arr, t.grad))
+                      for (key, (arr, _)), t in zip(arrays.items(), tensors, strict=True)}
+        self._begin()
+        for key, (arr, g) in arrays.items():
+            p = params[key]
+            self._apply(key, arr, g)
+            if _is_number(p):
                 params[key] = arr[()]
                 continue
-            self._update_array(key, self._as_param(key, p), self._as_grad(key, p, g))
             # The values changed in place: tell the graph (a graph that saved the parameter
             # must not backpropagate with the new values). A Tensor counts it itself; the
             # book networks' params mapping counts the write-back of the same array.
@@ -267,13 +339,26 @@ class Optimizer:
             ShapeError: a parameter's ``.grad`` has another shape than the parameter.
         """
         tensors = self._tensors("step")
+        if self._hooks:
+            self._run_hooks([p for p in tensors if p.grad is not None])
         self._begin()
         for i, p in enumerate(tensors):
             g = p.grad
             if g is None:
                 continue
-            self._update_array(i, p.data, self._as_grad(p.name or i, p, g))
+            self._apply(i, p.data, self._as_grad(p.name or i, p, g))
             p._bump_version()  # in place: a graph that saved p must not use the new values
+
+    def _run_hooks(self, tensors: list[Tensor]) -> None:
+        for f in self._hooks:
+            f(tensors)
+        for t in tensors:
+            if t.grad is None:
+                raise GraphError(
+                    f"{type(self).__name__}: a hook set the .grad of parameter "
+                    f"{t.name or tensors.index(t)} to None; hooks may change gradients, not "
+                    "remove them"
+                )
 
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to None (PyTorch's ``set_to_none`` behaviour).
@@ -312,7 +397,8 @@ class Optimizer:
 
         ``scalars`` holds its number attributes (``lr``, Adam's ``iter``, ...); ``slots`` its
         dicts of arrays (``{attr: {key: array copy}}``, or ``{attr: None}`` before the first
-        update). The parameter list of a PyTorch-style optimizer is not part of it.
+        update). The parameter list of a PyTorch-style optimizer and the hooks are not
+        part of it.
 
         Raises:
             TypeError: an attribute that is neither (it could not be restored, so it is
@@ -322,7 +408,7 @@ class Optimizer:
         scalars: dict[str, Any] = {}
         slots: dict[str, dict[str | int, Array] | None] = {}
         for attr, value in vars(self).items():
-            if attr == "params":
+            if attr in _NOT_STATE:
                 continue
             if value is None:
                 slots[attr] = None
@@ -355,7 +441,9 @@ class Optimizer:
         slot key must be the index of a parameter and its array have that parameter's shape
         and dtype. Book style, the arrays are checked against the parameters they are used
         with at the next :meth:`update`, which raises ShapeError / DTypeError for one that
-        does not fit (rather than restarting it from zeros).
+        does not fit (rather than restarting it from zeros). A state saved before
+        ``weight_decay`` and ``eps`` existed loads into an optimizer whose values are the
+        ones it then had (0 and 1e-7). Hooks are kept as they are.
 
         Raises:
             ValueError: another optimizer class, or not the same attributes or types.
@@ -372,8 +460,20 @@ class Optimizer:
                 f"the saved optimizer state is a {state.get('type')}'s, not a {name}'s")
         scalars: Mapping[str, Any] = state["scalars"]
         slots: Mapping[str, Any] = state["slots"]
-        own = {k for k in vars(self) if k != "params"}
+        own = {k for k in vars(self) if k not in _NOT_STATE}
         saved = set(scalars) | set(slots)
+        # A state saved before weight_decay / eps existed had their old values: it loads
+        # into an optimizer that has those (and is refused by one with others).
+        saved |= {k for k in own - saved if k in _ADDED and getattr(self, k) == _ADDED[k]}
+        older = sorted(k for k in own - saved if k in _ADDED)
+        if older and own == saved | set(older):
+            fix = ", ".join(f"{k}={_ADDED[k]!r}" for k in older)
+            now = ", ".join(f"{k}={getattr(self, k)!r}" for k in older)
+            raise ValueError(
+                f"the saved {name} state has no {' or '.join(older)}: it was saved before "
+                f"they existed, with {fix}, but this optimizer has {now}; construct it with "
+                f"{fix} to continue that run"
+            )
         if own != saved:
             raise ValueError(
                 f"the saved {name} state has the attributes {sorted(saved)}, the optimizer "
@@ -401,7 +501,13 @@ class Optimizer:
                     {k: np.array(a, copy=True) for k, a in value.items()})
 
     def __repr__(self) -> str:
-        hyper = ", ".join(f"{k}={v}" for k, v in self._hyper().items())
+        shown = self._hyper()
+        eps = vars(self).get("eps")
+        if eps is not None and (eps != _ADDED["eps"] or isinstance(self, AdaDelta)):
+            shown["eps"] = eps
+        if self.weight_decay:
+            shown["weight_decay"] = self.weight_decay
+        hyper = ", ".join(f"{k}={v}" for k, v in shown.items())
         return f"{type(self).__name__}({hyper})"
 
     def _hyper(self) -> dict[str, float]:
@@ -414,17 +520,20 @@ class SGD(Optimizer):
     Args:
         params: parameter Tensors (PyTorch style), or the learning rate, or None.
         lr: learning rate (default 0.01, the book's).
+        weight_decay: L2 coefficient, ``g + weight_decay * p`` (default 0).
 
     Raises:
         TypeError: ``params`` is a single Tensor, a dict, or not an iterable of Tensors;
-            ``lr`` is not a number, or is given twice (first and as ``lr``).
-        ValueError: ``lr`` is negative or not finite; ``params`` is empty or holds a
-            tensor twice.
+            ``lr`` or ``weight_decay`` is not a number, or ``lr`` is given twice.
+        ValueError: ``lr`` or ``weight_decay`` is negative or not finite; ``params`` is
+            empty or holds a tensor twice.
         DTypeError: a parameter is not floating point.
     """
 
-    def __init__(self, params: ParamsOrLr = None, lr: float | None = None) -> None:
-        super().__init__(params, lr)
+    def __init__(
+        self, params: ParamsOrLr = None, lr: float | None = None, *, weight_decay: float = 0.0
+    ) -> None:
+        super().__init__(params, lr, weight_decay=weight_decay)
 
     def _update_array(self, key: Hashable, p: Array, g: Array) -> None:
         p -= self.lr * g
@@ -437,6 +546,7 @@ class Momentum(Optimizer):
         params: parameter Tensors (PyTorch style), or the learning rate, or None.
         lr: learning rate (default 0.01).
         momentum: in [0, 1) (default 0.9).
+        weight_decay: L2 coefficient, ``g + weight_decay * p`` (default 0).
 
     Attributes:
         v: the velocities, ``{key: array}`` (the book's ``v``; None before the first update).
@@ -448,9 +558,14 @@ class Momentum(Optimizer):
     """
 
     def __init__(
-        self, params: ParamsOrLr = None, lr: float | None = None, *, momentum: float = 0.9
+        self,
+        params: ParamsOrLr = None,
+        lr: float | None = None,
+        *,
+        momentum: float = 0.9,
+        weight_decay: float = 0.0,
     ) -> None:
-        super().__init__(params, lr)
+        super().__init__(params, lr, weight_decay=weight_decay)
         self.momentum = _number(type(self).__name__, "momentum", momentum, 0.0, 1.0, True)
         self.v: dict[Hashable, Array] | None = None
 
@@ -474,6 +589,7 @@ class Nesterov(Momentum):
         params: parameter Tensors (PyTorch style), or the learning rate, or None.
         lr: learning rate (default 0.01).
         momentum: in [0, 1) (default 0.9).
+        weight_decay: L2 coefficient, ``g + weight_decay * p`` (default 0).
 
     Raises:
         TypeError: as :class:`Optimizer`, or ``momentum`` is not a number.
@@ -493,23 +609,34 @@ class Nesterov(Momentum):
 
 
 class AdaGrad(Optimizer):
-    """AdaGrad: ``h += g * g; p -= lr * g / (sqrt(h) + 1e-7)``.
+    """AdaGrad: ``h += g * g; p -= lr * g / (sqrt(h) + eps)``.
 
     Args:
         params: parameter Tensors (PyTorch style), or the learning rate, or None.
         lr: learning rate (default 0.01).
+        eps: added to ``sqrt(h)``, >= 0 (default 1e-7, the book's; DeZero and PyTorch use
+            1e-8, which gives other numbers: pass ``eps=1e-8`` to match them).
+        weight_decay: L2 coefficient, ``g + weight_decay * p`` (default 0).
 
     Attributes:
         h: the sums of squared gradients (the book's ``h``; None before the first update).
 
     Raises:
-        TypeError: as :class:`Optimizer`.
-        ValueError: as :class:`Optimizer`.
+        TypeError: as :class:`Optimizer`, or ``eps`` is not a number.
+        ValueError: as :class:`Optimizer`, or ``eps`` is negative or not finite.
         DTypeError: a parameter is not floating point.
     """
 
-    def __init__(self, params: ParamsOrLr = None, lr: float | None = None) -> None:
-        super().__init__(params, lr)
+    def __init__(
+        self,
+        params: ParamsOrLr = None,
+        lr: float | None = None,
+        *,
+        eps: float = 1e-7,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr, weight_decay=weight_decay)
+        self.eps = _number(type(self).__name__, "eps", eps, 0.0, math.inf, True)
         self.h: dict[Hashable, Array] | None = None
 
     def _update_array(self, key: Hashable, p: Array, g: Array) -> None:
@@ -517,32 +644,45 @@ class AdaGrad(Optimizer):
             self.h = {}
         h = self._slot(self.h, key, p)
         h += g * g
-        p -= self.lr * g / (np.sqrt(h) + 1e-7)
+        p -= self.lr * g / (np.sqrt(h) + self.eps)
 
 
 class RMSprop(Optimizer):
     """RMSprop: ``h = decay_rate * h + (1 - decay_rate) * g * g;``
-    ``p -= lr * g / (sqrt(h) + 1e-7)``.
+    ``p -= lr * g / (sqrt(h) + eps)``.
+
+    PyTorch's ``RMSprop(alpha=0.99, eps=1e-8)`` is this with ``decay_rate=alpha``.
 
     Args:
         params: parameter Tensors (PyTorch style), or the learning rate, or None.
         lr: learning rate (default 0.01).
         decay_rate: in [0, 1] (default 0.99).
+        eps: added to ``sqrt(h)``, >= 0 (default 1e-7, the book's; PyTorch's is 1e-8,
+            which gives other numbers).
+        weight_decay: L2 coefficient, ``g + weight_decay * p`` (default 0).
 
     Attributes:
         h: the running averages of squared gradients (None before the first update).
 
     Raises:
-        TypeError: as :class:`Optimizer`, or ``decay_rate`` is not a number.
-        ValueError: as :class:`Optimizer`, or ``decay_rate`` is outside [0, 1].
+        TypeError: as :class:`Optimizer`, or ``decay_rate`` or ``eps`` is not a number.
+        ValueError: as :class:`Optimizer`, or ``decay_rate`` is outside [0, 1], or ``eps``
+            is negative or not finite.
         DTypeError: a parameter is not floating point.
     """
 
     def __init__(
-        self, params: ParamsOrLr = None, lr: float | None = None, *, decay_rate: float = 0.99
+        self,
+        params: ParamsOrLr = None,
+        lr: float | None = None,
+        *,
+        decay_rate: float = 0.99,
+        eps: float = 1e-7,
+        weight_decay: float = 0.0,
     ) -> None:
-        super().__init__(params, lr)
+        super().__init__(params, lr, weight_decay=weight_decay)
         self.decay_rate = _number(type(self).__name__, "decay_rate", decay_rate, 0.0, 1.0, False)
+        self.eps = _number(type(self).__name__, "eps", eps, 0.0, math.inf, True)
         self.h: dict[Hashable, Array] | None = None
 
     def _update_array(self, key: Hashable, p: Array, g: Array) -> None:
@@ -551,7 +691,7 @@ class RMSprop(Optimizer):
         h = self._slot(self.h, key, p)
         h *= self.decay_rate
         h += (1 - self.decay_rate) * g * g
-        p -= self.lr * g / (np.sqrt(h) + 1e-7)
+        p -= self.lr * g / (np.sqrt(h) + self.eps)
 
     def _hyper(self) -> dict[str, float]:
         return {"lr": self.lr, "decay_rate": self.decay_rate}
@@ -561,19 +701,29 @@ class Adam(Optimizer):
     """Adam (Kingma & Ba), in the book's form with the bias correction folded into the
     step size: ``lr_t = lr * sqrt(1 - beta2**t) / (1 - beta1**t)``;
     ``m += (1 - beta1) * (g - m); v += (1 - beta2) * (g**2 - v);``
-    ``p -= lr_t * m / (sqrt(v) + 1e-7)``.
+    ``p -= lr_t * m / (sqrt(v) + eps)``.
+
+    PyTorch's Adam adds ``eps`` after the bias correction,
+    ``p -= lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)``: the same
+    update only up to how big ``eps`` is next to ``sqrt(v)``; DeZero's is the book's form.
 
     Args:
         params: parameter Tensors (PyTorch style), or the learning rate, or None.
         lr: learning rate (default 0.001, the book's).
         beta1, beta2: decay rates of the moment estimates, in [0, 1).
+        eps: added to ``sqrt(v)``, >= 0 (default 1e-7, the book's; DeZero and PyTorch use
+            1e-8, which gives other numbers).
+        weight_decay: L2 coefficient, ``g + weight_decay * p`` (default 0; PyTorch's
+            ``Adam(weight_decay=)``, not ``AdamW``'s decoupled form).
 
     Attributes:
         iter: updates so far (``t``); m, v: the moment estimates (None before the first).
 
     Raises:
-        TypeError: as :class:`Optimizer`, or ``beta1`` or ``beta2`` is not a number.
-        ValueError: as :class:`Optimizer`, or ``beta1`` or ``beta2`` is outside [0, 1).
+        TypeError: as :class:`Optimizer`, or ``beta1``, ``beta2`` or ``eps`` is not a
+            number.
+        ValueError: as :class:`Optimizer`, or ``beta1`` or ``beta2`` is outside [0, 1), or
+            ``eps`` is negative or not finite.
         DTypeError: a parameter is not floating point.
     """
 
@@ -586,11 +736,14 @@ class Adam(Optimizer):
         *,
         beta1: float = 0.9,
         beta2: float = 0.999,
+        eps: float = 1e-7,
+        weight_decay: float = 0.0,
     ) -> None:
-        super().__init__(params, lr)
+        super().__init__(params, lr, weight_decay=weight_decay)
         name = type(self).__name__
         self.beta1 = _number(name, "beta1", beta1, 0.0, 1.0, True)
         self.beta2 = _number(name, "beta2", beta2, 0.0, 1.0, True)
+        self.eps = _number(name, "eps", eps, 0.0, math.inf, True)
         self.iter = 0
         self.m: dict[Hashable, Array] | None = None
         self.v: dict[Hashable, Array] | None = None
@@ -610,10 +763,127 @@ class Adam(Optimizer):
         v = self._slot(self.v, key, p)
         m += (1 - self.beta1) * (g - m)
         v += (1 - self.beta2) * (g**2 - v)
-        p -= self._lr_t * m / (np.sqrt(v) + 1e-7)
+        p -= self._lr_t * m / (np.sqrt(v) + self.eps)
 
     def _hyper(self) -> dict[str, float]:
         return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2}
+
+
+class AdaDelta(Optimizer):
+    """AdaDelta (Zeiler 2012), PyTorch's form and defaults (not in the book):
+    ``s = rho * s + (1 - rho) * g * g; d = sqrt(u + eps) / sqrt(s + eps) * g;``
+    ``u = rho * u + (1 - rho) * d * d; p -= lr * d``.
+
+    DeZero's ``AdaDelta`` has ``rho=0.95, eps=1e-6`` and no learning rate (``lr=1``), and
+    computes ``sqrt((u + eps) / (s + eps))``, which rounds differently in the last bits:
+    ``AdaDelta(lr=1.0, rho=0.95)`` is DeZero's up to that rounding.
+
+    Args:
+        params: parameter Tensors (PyTorch style), or the learning rate, or None.
+        lr: scales the step (default 1.0, PyTorch's).
+        rho: decay rate of both running averages, in [0, 1] (default 0.9, PyTorch's).
+        eps: added inside both square roots, >= 0 (default 1e-6).
+        weight_decay: L2 coefficient, ``g + weight_decay * p`` (default 0).
+
+    Attributes:
+        square_avg: the running averages ``s`` of ``g * g`` (DeZero's ``msg``);
+        acc_delta: those ``u`` of ``d * d`` (DeZero's ``msdx``); None before the first update.
+
+    Raises:
+        TypeError: as :class:`Optimizer`, or ``rho`` or ``eps`` is not a number.
+        ValueError: as :class:`Optimizer`, or ``rho`` is outside [0, 1], or ``eps`` is
+            negative or not finite.
+        DTypeError: a parameter is not floating point.
+    """
+
+    default_lr = 1.0
+
+    def __init__(
+        self,
+        params: ParamsOrLr = None,
+        lr: float | None = None,
+        *,
+        rho: float = 0.9,
+        eps: float = 1e-6,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr, weight_decay=weight_decay)
+        name = type(self).__name__
+        self.rho = _number(name, "rho", rho, 0.0, 1.0, False)
+        self.eps = _number(name, "eps", eps, 0.0, math.inf, True)
+        self.square_avg: dict[Hashable, Array] | None = None
+        self.acc_delta: dict[Hashable, Array] | None = None
+
+    def _update_array(self, key: Hashable, p: Array, g: Array) -> None:
+        if self.square_avg is None or self.acc_delta is None:
+            self.square_avg, self.acc_delta = {}, {}
+        s = self._slot(self.square_avg, key, p)
+        u = self._slot(self.acc_delta, key, p)
+        s *= self.rho
+        s += (1 - self.rho) * g * g
+        d = np.sqrt(u + self.eps) / np.sqrt(s + self.eps) * g
+        u *= self.rho
+        u += (1 - self.rho) * d * d
+        p -= self.lr * d
+
+    def _hyper(self) -> dict[str, float]:
+        return {"lr": self.lr, "rho": self.rho}
+
+
+# --- hooks (DeZero's dezero.optimizers.WeightDecay / ClipGrad) --------------------------------
+class WeightDecay:
+    """A hook adding ``rate * p`` to each gradient (DeZero's ``WeightDecay``):
+    ``opt.add_hook(WeightDecay(1e-4))``.
+
+    The same update as the optimizers' ``weight_decay=rate``, except that this one changes
+    ``.grad`` (it is replaced by a new Tensor holding ``g + rate * p``; DeZero adds in
+    place), so hooks added after it and the code after ``step()`` see the decayed gradient.
+
+    Args:
+        rate: the L2 coefficient, >= 0.
+
+    Raises:
+        TypeError: ``rate`` is not a number.
+        ValueError: ``rate`` is negative or not finite.
+    """
+
+    def __init__(self, rate: float) -> None:
+        self.rate = _number("WeightDecay", "rate", rate, 0.0, math.inf, True)
+
+    def __call__(self, params: list[Tensor]) -> None:
+        for p in params:
+            if p.grad is not None:
+                p.grad = Tensor(p.grad.data + self.rate * p.data)
+
+    def __repr__(self) -> str:
+        return f"WeightDecay(rate={self.rate})"
+
+
+class ClipGrad:
+    """A hook scaling the gradients so that their total L2 norm is at most ``max_norm``
+    (DeZero's ``ClipGrad``): :func:`tinygrad_fish.nn.utils.clip_grad_norm_` on the
+    parameters before each update, ``opt.add_hook(ClipGrad(1.0))``.
+
+    Args:
+        max_norm: the largest total norm allowed, >= 0.
+
+    Attributes:
+        last_norm: the total norm before clipping at the last update (None before).
+
+    Raises:
+        TypeError: ``max_norm`` is not a number.
+        ValueError: ``max_norm`` is negative or not finite.
+    """
+
+    def __init__(self, max_norm: float) -> None:
+        self.max_norm = _number("ClipGrad", "max_norm", max_norm, 0.0, math.inf, True)
+        self.last_norm: float | None = None
+
+    def __call__(self, params: list[Tensor]) -> None:
+        self.last_norm = float(clip_grad_norm_(params, self.max_norm).data)
+
+    def __repr__(self) -> str:
+        return f"ClipGrad(max_norm={self.max_norm})"
 
 
 #: The optimizers by lower-case name (for command lines): ``OPTIMIZERS["adam"](lr=1e-3)``.

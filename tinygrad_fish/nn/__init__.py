@@ -9,11 +9,12 @@
   options), :class:`SimpleConvNet` (ch07), :class:`DeepConvNet` (ch08), whose ``params``
   is a :class:`ParamDict`.
 - :mod:`.functional`: the activations and losses as functions.
+- :mod:`.utils`: :func:`~.utils.clip_grad_norm_`.
 """
 
 from __future__ import annotations
 
-from . import functional
+from . import functional, utils
 from .conv import Convolution, Pooling
 from .deep_convnet import DeepConvNet
 from .layers import Affine, BatchNormalization, Dropout, Relu, Sigmoid, SoftmaxWithLoss
@@ -39,4 +40,5 @@ __all__ = [
     "SoftmaxWithLoss",
     "TwoLayerNet",
     "functional",
+    "utils",
 ]
