@@ -1,9 +1,12 @@
-"""Data sets for the fish book: MNIST, read from IDX files without pickle.
+"""Data sets for the fish book: MNIST, read from IDX files without pickle; DeZero's
+:class:`Dataset`, :class:`ArrayDataset`, :class:`Spiral` and :class:`DataLoader`.
 
 >>> from tinygrad_fish.datasets import load_mnist
 >>> (x_train, t_train), (x_test, t_test) = load_mnist(normalize=True, one_hot_label=True)
 """
 
+from tinygrad_fish.datasets.base import ArrayDataset, Dataset
+from tinygrad_fish.datasets.loader import DataLoader
 from tinygrad_fish.datasets.mnist import (
     DEFAULT_DEADLINE,
     DEFAULT_TIMEOUT,
@@ -16,6 +19,7 @@ from tinygrad_fish.datasets.mnist import (
     load_mnist,
     read_idx,
 )
+from tinygrad_fish.datasets.spiral import Spiral, get_spiral
 
 __all__ = [
     "DEFAULT_DEADLINE",
@@ -24,8 +28,13 @@ __all__ = [
     "MNIST_FILES",
     "MNIST_SHA256",
     "MNIST_SIZES",
+    "ArrayDataset",
+    "DataLoader",
+    "Dataset",
+    "Spiral",
     "default_data_dir",
     "download_mnist",
+    "get_spiral",
     "load_mnist",
     "read_idx",
 ]
