@@ -123,3 +123,18 @@ def test_repr() -> None:
     loader = DataLoader(_data(), batch_size=4)
     assert repr(loader) == "DataLoader(ArrayDataset of 10, batch_size=4, shuffle=True, " \
                            "drop_last=False)"
+
+
+def test_load_mnist_arrays_through_array_dataset() -> None:
+    from support import mnist_root
+
+    from tinygrad_fish.datasets import load_mnist
+
+    (_, _), (x_test, t_test) = load_mnist(root=mnist_root(), download=False)
+    loader = DataLoader(ArrayDataset(x_test, t_test), batch_size=100, generator=0)
+    assert len(loader) == 100
+    seen = np.zeros(10, np.int64)
+    for x, t in loader:
+        assert x.shape == (100, 784) and x.dtype == np.float32 and t.dtype == np.uint8
+        seen += np.bincount(t, minlength=10)
+    np.testing.assert_array_equal(seen, np.bincount(t_test))
