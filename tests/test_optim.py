@@ -745,3 +745,15 @@ def test_a_hook_that_removes_a_gradient_is_refused() -> None:
                                          "hooks may change gradients, not remove them"):
         opt.step()
     np.testing.assert_array_equal(w.data, [1.0, 1.0])
+
+
+def test_an_adadelta_state_without_eps_is_refused() -> None:
+    opt = AdaDelta(lr=1.0)
+    opt.update({"w": np.ones(2)}, {"w": np.ones(2)})
+    state = opt.state_dict()
+    del state["scalars"]["eps"]
+    with pytest.raises(ValueError, match=r"the saved AdaDelta state has the attributes "
+                                         r"\['acc_delta', 'lr', 'rho', 'square_avg', "
+                                         r"'weight_decay'\], the optimizer \['acc_delta', "
+                                         r"'eps', 'lr'"):
+        AdaDelta(lr=1.0).load_state_dict(state)

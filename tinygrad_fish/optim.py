@@ -464,8 +464,9 @@ class Optimizer:
         saved = set(scalars) | set(slots)
         # A state saved before weight_decay / eps existed had their old values: it loads
         # into an optimizer that has those (and is refused by one with others).
-        saved |= {k for k in own - saved if k in _ADDED and getattr(self, k) == _ADDED[k]}
-        older = sorted(k for k in own - saved if k in _ADDED)
+        added = {} if isinstance(self, AdaDelta) else _ADDED  # AdaDelta came with both
+        saved |= {k for k in own - saved if k in added and getattr(self, k) == added[k]}
+        older = sorted(k for k in own - saved if k in added)
         if older and own == saved | set(older):
             fix = ", ".join(f"{k}={_ADDED[k]!r}" for k in older)
             now = ", ".join(f"{k}={getattr(self, k)!r}" for k in older)
@@ -613,7 +614,7 @@ class AdaGrad(Optimizer):
 
     Args:
         params: parameter Tensors (PyTorch style), or the learning rate, or None.
-        lr: learning rate (default 0.01).
+        lr: learning rate (default 0.01, the book's; DeZero's is 0.001, PyTorch's 0.01).
         eps: added to ``sqrt(h)``, >= 0 (default 1e-7, the book's; DeZero and PyTorch use
             1e-8, which gives other numbers: pass ``eps=1e-8`` to match them).
         weight_decay: L2 coefficient, ``g + weight_decay * p`` (default 0).
