@@ -757,3 +757,17 @@ def test_an_adadelta_state_without_eps_is_refused() -> None:
                                          r"'weight_decay'\], the optimizer \['acc_delta', "
                                          r"'eps', 'lr'"):
         AdaDelta(lr=1.0).load_state_dict(state)
+
+
+def test_a_hook_that_removes_an_unnamed_gradient_is_refused_by_index() -> None:
+    a = tf.Tensor(np.ones(2), requires_grad=True)
+    b = tf.Tensor(np.ones(2), requires_grad=True)
+    opt = SGD([a, b], lr=1.0)
+
+    def drop(params: list[tf.Tensor]) -> None:
+        params[1].grad = None
+
+    opt.add_hook(drop)
+    a.grad, b.grad = tf.Tensor(np.ones(2)), tf.Tensor(np.ones(2))
+    with pytest.raises(GraphError, match=r"SGD: a hook set the \.grad of parameter 1 to None"):
+        opt.step()

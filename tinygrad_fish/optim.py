@@ -352,12 +352,11 @@ class Optimizer:
     def _run_hooks(self, tensors: list[Tensor]) -> None:
         for f in self._hooks:
             f(tensors)
-        for t in tensors:
+        for i, t in enumerate(tensors):
             if t.grad is None:
                 raise GraphError(
                     f"{type(self).__name__}: a hook set the .grad of parameter "
-                    f"{t.name or tensors.index(t)} to None; hooks may change gradients, not "
-                    "remove them"
+                    f"{t.name or i} to None; hooks may change gradients, not remove them"
                 )
 
     def zero_grad(self) -> None:
