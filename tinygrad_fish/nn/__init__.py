@@ -17,6 +17,7 @@ from . import functional
 from .conv import Convolution, Pooling
 from .deep_convnet import DeepConvNet
 from .layers import Affine, BatchNormalization, Dropout, Relu, Sigmoid, SoftmaxWithLoss
+from .linear import Linear
 from .module import IncompatibleKeys, Module
 from .networks import MultiLayerNet, TwoLayerNet
 from .params import ParamDict
@@ -29,6 +30,7 @@ __all__ = [
     "DeepConvNet",
     "Dropout",
     "IncompatibleKeys",
+    "Linear",
     "Module",
     "MultiLayerNet",
     "ParamDict",
