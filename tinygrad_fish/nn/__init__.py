@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from . import functional
+from .containers import MLP, Sequential
 from .conv import Convolution, Pooling
 from .deep_convnet import DeepConvNet
 from .layers import Affine, BatchNormalization, Dropout, Relu, Sigmoid, SoftmaxWithLoss
@@ -24,6 +25,7 @@ from .params import ParamDict
 from .simple_convnet import SimpleConvNet
 
 __all__ = [
+    "MLP",
     "Affine",
     "BatchNormalization",
     "Convolution",
@@ -36,6 +38,7 @@ __all__ = [
     "ParamDict",
     "Pooling",
     "Relu",
+    "Sequential",
     "Sigmoid",
     "SimpleConvNet",
     "SoftmaxWithLoss",
