@@ -17,6 +17,7 @@ from . import functional
 from .containers import MLP, Sequential
 from .conv import Convolution, Pooling
 from .deep_convnet import DeepConvNet
+from .embedding import Embedding
 from .layers import Affine, BatchNormalization, Dropout, Relu, Sigmoid, SoftmaxWithLoss
 from .linear import Linear
 from .module import IncompatibleKeys, Module
@@ -31,6 +32,7 @@ __all__ = [
     "Convolution",
     "DeepConvNet",
     "Dropout",
+    "Embedding",
     "IncompatibleKeys",
     "Linear",
     "Module",
