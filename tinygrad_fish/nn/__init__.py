@@ -23,10 +23,13 @@ from .linear import Linear
 from .module import IncompatibleKeys, Module
 from .networks import MultiLayerNet, TwoLayerNet
 from .params import ParamDict
+from .recurrent import LSTM, RNN, LSTMCell, RNNCell
 from .simple_convnet import SimpleConvNet
 
 __all__ = [
+    "LSTM",
     "MLP",
+    "RNN",
     "Affine",
     "BatchNormalization",
     "Convolution",
@@ -34,11 +37,13 @@ __all__ = [
     "Dropout",
     "Embedding",
     "IncompatibleKeys",
+    "LSTMCell",
     "Linear",
     "Module",
     "MultiLayerNet",
     "ParamDict",
     "Pooling",
+    "RNNCell",
     "Relu",
     "Sequential",
     "Sigmoid",
