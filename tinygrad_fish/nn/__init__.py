@@ -16,6 +16,7 @@ from __future__ import annotations
 from . import functional
 from .containers import MLP, Sequential
 from .conv import Convolution, Pooling
+from .conv_layers import Conv2d, MaxPool2d
 from .deep_convnet import DeepConvNet
 from .embedding import Embedding
 from .layers import Affine, BatchNormalization, Dropout, Relu, Sigmoid, SoftmaxWithLoss
@@ -32,6 +33,7 @@ __all__ = [
     "RNN",
     "Affine",
     "BatchNormalization",
+    "Conv2d",
     "Convolution",
     "DeepConvNet",
     "Dropout",
@@ -39,6 +41,7 @@ __all__ = [
     "IncompatibleKeys",
     "LSTMCell",
     "Linear",
+    "MaxPool2d",
     "Module",
     "MultiLayerNet",
     "ParamDict",
