@@ -23,6 +23,7 @@ from .layers import Affine, BatchNormalization, Dropout, Relu, Sigmoid, SoftmaxW
 from .linear import Linear
 from .module import IncompatibleKeys, Module
 from .networks import MultiLayerNet, TwoLayerNet
+from .normalization import BatchNorm1d, BatchNorm2d
 from .params import ParamDict
 from .recurrent import LSTM, RNN, LSTMCell, RNNCell
 from .simple_convnet import SimpleConvNet
@@ -32,6 +33,8 @@ __all__ = [
     "MLP",
     "RNN",
     "Affine",
+    "BatchNorm1d",
+    "BatchNorm2d",
     "BatchNormalization",
     "Conv2d",
     "Convolution",
