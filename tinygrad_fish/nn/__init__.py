@@ -8,6 +8,9 @@
 - Networks: :class:`TwoLayerNet` (ch05), :class:`MultiLayerNet` (ch06, with the extend
   options), :class:`SimpleConvNet` (ch07), :class:`DeepConvNet` (ch08), whose ``params``
   is a :class:`ParamDict`.
+- PyTorch/DeZero layers: :class:`Linear`, :class:`Sequential`, :class:`MLP`,
+  :class:`Embedding`, :class:`RNNCell`, :class:`LSTMCell`, :class:`RNN`, :class:`LSTM`,
+  :class:`Conv2d`, :class:`MaxPool2d`, :class:`BatchNorm1d`, :class:`BatchNorm2d`.
 - :mod:`.functional`: the activations and losses as functions.
 """
 
