@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, overload
 
+import numpy as np
+
 from ..ops import relu
 from ..tensor import Tensor
 from .linear import Linear
@@ -110,7 +112,7 @@ class MLP(Module):
         fc_output_sizes: Sequence[int],
         activation: Callable[[Tensor], Tensor] = relu,
         *,
-        rng: Any = None,
+        rng: np.random.Generator | None = None,
     ) -> None:
         super().__init__()
         sizes = list(fc_output_sizes)

@@ -48,7 +48,8 @@ class Linear(Module):
     ``Linear(in_features, out_features)`` as PyTorch; ``Linear(out_features)`` (one int, or
     ``in_features=None``) is DeZero's lazy form: the weight is created on the first call,
     from the input's last dimension. (Create the optimizer after that first call, as with
-    PyTorch's ``LazyLinear``: before it the layer has no weight to hand over.)
+    PyTorch's ``LazyLinear``: before it the layer has no weight to hand over; likewise
+    ``load_state_dict`` needs one call first.)
 
     Initialization (PyTorch's): ``weight`` and ``bias`` from U(-k, k), ``k = 1/sqrt(in)``.
     (DeZero draws ``W`` from N(0, 1/in) and starts ``b`` at zero: different numbers.)
