@@ -92,3 +92,16 @@ def test_linear_wrong_width_raises_shape_error() -> None:
 def test_linear_refuses_bad_sizes(args: tuple[object, ...]) -> None:
     with pytest.raises(ValueError, match=r"Linear: (in|out)_features must be a positive int"):
         Linear(*args)  # type: ignore[arg-type]
+
+
+def test_linear_with_transposed_affine_weights_matches_the_books_affine() -> None:
+    from tinygrad_fish.nn import Affine
+
+    rng = np.random.default_rng(4)
+    W, b = rng.standard_normal((3, 2)), rng.standard_normal(2)
+    layer = Linear(3, 2)
+    assert layer.weight is not None and layer.bias is not None
+    layer.weight.data = W.T.copy()
+    layer.bias.data = b.copy()
+    x = rng.standard_normal((5, 3))
+    np.testing.assert_allclose(layer(x).data, Affine(W, b).forward(x).data, rtol=1e-14)
