@@ -21,10 +21,13 @@ def dropout(
     dropout_ratio: float = 0.5,
     training: bool = True,
     rng: np.random.Generator | None = None,
+    inverted: bool = False,
 ) -> Tensor:
     """The book's Dropout as a function: in training ``x * (u > dropout_ratio)`` for uniform
     random ``u`` of x's shape (``np.random.rand``, or ``rng``); else
-    ``x * (1 - dropout_ratio)``. Same shape out.
+    ``x * (1 - dropout_ratio)``. Same shape out. ``inverted=True`` is PyTorch's
+    ``F.dropout``: ``x * (u > dropout_ratio) / (1 - dropout_ratio)`` in training, ``x``
+    otherwise.
 
     Raises:
         ValueError: ``dropout_ratio`` outside [0, 1).
@@ -35,5 +38,9 @@ def dropout(
     t = as_tensor(x)
     if training:
         u = np.random.rand(*t.shape) if rng is None else rng.random(t.shape)
-        return t * (u > dropout_ratio)
-    return t * (1.0 - float(dropout_ratio))
+        mask = u > dropout_ratio
+        if not inverted:
+            return t * mask
+        dt = t.data.dtype if t.data.dtype.kind == "f" else np.dtype(np.float64)
+        return t * (mask.astype(dt) / dt.type(1.0 - float(dropout_ratio)))
+    return t if inverted else t * (1.0 - float(dropout_ratio))

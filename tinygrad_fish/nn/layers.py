@@ -242,10 +242,15 @@ class Dropout(_BookLayer):
     """The book's Dropout: zero each input with probability ``dropout_ratio`` in training;
     scale by ``1 - dropout_ratio`` in evaluation (so expected values match).
 
+    With ``inverted=True`` it is PyTorch's ``nn.Dropout`` instead (inverted dropout): in
+    training the kept inputs are scaled by ``1 / (1 - dropout_ratio)``, and evaluation is the
+    identity. Same expected values, different numbers in both modes.
+
     Args:
         dropout_ratio: the probability of dropping, in [0, 1).
         rng: a numpy Generator for the masks; by default the global ``np.random.rand``, as
             the book (so ``np.random.seed`` makes runs repeatable).
+        inverted: scale in training instead of evaluation (default False: the book's).
         name: the layer's name.
 
     Forward: any shape in, the same shape out. ``train_flg`` (the book's argument) overrides
@@ -260,6 +265,7 @@ class Dropout(_BookLayer):
         dropout_ratio: float = 0.5,
         *,
         rng: np.random.Generator | None = None,
+        inverted: bool = False,
         name: str | None = None,
     ) -> None:
         super().__init__(name)
@@ -267,10 +273,12 @@ class Dropout(_BookLayer):
             raise ValueError(f"Dropout: dropout_ratio must be in [0, 1), got {dropout_ratio}")
         self.dropout_ratio = float(dropout_ratio)
         self.rng = rng
+        self.inverted = bool(inverted)
 
     def forward(self, x: ArrayLike, train_flg: bool | None = None) -> Tensor:
         """Training: ``x * mask`` for a fresh random 0/1 mask; evaluation:
-        ``x * (1 - dropout_ratio)``. Same shape.
+        ``x * (1 - dropout_ratio)``. Inverted: ``x * mask / (1 - dropout_ratio)`` in
+        training, ``x`` in evaluation. Same shape.
 
         Raises:
             DTypeError: ``x`` is not numeric data.
@@ -286,10 +294,17 @@ class Dropout(_BookLayer):
     def _run(self, h: Tensor) -> Tensor:
         mask = self.__dict__["mask"]
         with scope(self.name):
+            if self.inverted:
+                if mask is None:
+                    return h
+                dt = h.data.dtype if h.data.dtype.kind == "f" else np.dtype(np.float64)
+                scaled: Array = mask.astype(dt) / dt.type(1.0 - self.dropout_ratio)
+                return h * scaled
             return h * (1.0 - self.dropout_ratio) if mask is None else h * mask
 
     def extra_repr(self) -> str:
-        return f"dropout_ratio={self.dropout_ratio}"
+        inv = ", inverted=True" if self.inverted else ""
+        return f"dropout_ratio={self.dropout_ratio}{inv}"
 
 
 class BatchNormalization(_BookLayer):
