@@ -701,6 +701,14 @@ class Tensor:
         """Elementwise base-10 logarithm."""
         return _math.log10(self)
 
+    def erf(self) -> Tensor:
+        """Elementwise error function (see :func:`tinygrad_fish.erf`)."""
+        return _special.erf(self)
+
+    def erfc(self) -> Tensor:
+        """Elementwise complementary error function ``1 - erf(x)``, accurate for large x."""
+        return _special.erfc(self)
+
     def sign(self) -> Tensor:
         """Elementwise sign, -1, 0 or 1 (gradient 0)."""
         return _math.sign(self)
@@ -866,3 +874,4 @@ from .ops import nn as _nn  # noqa: E402
 from .ops import reduce as _reduce  # noqa: E402
 from .ops import selection as _sel  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
+from .ops import special as _special  # noqa: E402

@@ -5,7 +5,8 @@ side by side, grouped by family, and a public function for each.
 - :mod:`.math`: ``exp log sqrt abs tanh``, ``exp2 expm1 log1p log2 log10 cbrt``, the
   trigonometric and hyperbolic functions and their inverses, ``hypot arctan2 logaddexp``,
   and the piecewise-constant ``sign floor ceil trunc round``
-- :mod:`.activation`: ``relu sigmoid``
+- :mod:`.activation`: ``relu sigmoid leaky_relu softplus gelu silu``
+- :mod:`.special`: ``erf erfc``
 - :mod:`.selection`: ``clip where maximum minimum``
 - :mod:`.cast`: ``astype copy``
 - :mod:`.reduce`: ``sum mean max min var std``
@@ -17,7 +18,7 @@ side by side, grouped by family, and a public function for each.
 
 from __future__ import annotations
 
-from .activation import relu, sigmoid
+from .activation import gelu, leaky_relu, relu, sigmoid, silu, softplus
 from .arithmetic import add, div, mul, neg, pow, sub
 from .cast import astype, copy
 from .linalg import dot, einsum, matmul, outer, tensordot
@@ -71,6 +72,7 @@ from .shape import (
     swapaxes,
     transpose,
 )
+from .special import erf, erfc
 
 __all__ = [
     "abs",
@@ -95,14 +97,18 @@ __all__ = [
     "div",
     "dot",
     "einsum",
+    "erf",
+    "erfc",
     "exp",
     "exp2",
     "expand_dims",
     "expm1",
     "flip",
     "floor",
+    "gelu",
     "getitem",
     "hypot",
+    "leaky_relu",
     "log",
     "log1p",
     "log2",
@@ -127,9 +133,11 @@ __all__ = [
     "round",
     "sigmoid",
     "sign",
+    "silu",
     "sin",
     "sinh",
     "softmax",
+    "softplus",
     "sqrt",
     "squeeze",
     "stack",
