@@ -135,17 +135,26 @@ class Gelu(Function):
 
     def forward(self, a: Array, approximate: str) -> Array:
         if approximate == "tanh":
-            u = _TANH_K * (a + _TANH_C * (a * a * a))
+            with np.errstate(over="ignore"):  # a ** 3 -> inf: sigmoid(+-inf) is 1 or 0
+                u = _TANH_K * (a + _TANH_C * (a * a * a))
             return a * _sigmoid_array(2 * u)
         return (0.5 * a * erfc_array(-a * _INV_SQRT2)).astype(a.dtype, copy=False)
 
     def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
         (a,) = self.inputs  # type: ignore[misc]
         if self.attrs["approximate"] == "tanh":
-            u2 = (a + a * a * a * _TANH_C) * (2 * _TANH_K)
+            # |a| > 30: s is exactly 1 or 0 and s * c exactly 0, so the derivative is the
+            # constant step (a > 0); the formula is evaluated at 0 there (where passes it
+            # no gradient), so a ** 3 cannot overflow into 0 * inf = nan at any order.
+            tail = np.abs(a.data) > 30
+            b = where(tail, 0.0, a) if tail.any() else a
+            u2 = (b + b * b * b * _TANH_C) * (2 * _TANH_K)
             s, c = sigmoid(u2), sigmoid(-u2)
-            du = (1 + a * a * (3 * _TANH_C)) * (2 * _TANH_K)
-            return (g * (s + a * s * c * du),)
+            du = (1 + b * b * (3 * _TANH_C)) * (2 * _TANH_K)
+            d = s + b * s * c * du
+            if tail.any():
+                d = where(tail, (a.data > 0).astype(a.data.dtype), d)
+            return (g * d,)
         cdf = erfc(a * -_INV_SQRT2) * 0.5
         pdf = _gauss(a * _INV_SQRT2) * _INV_SQRT_2PI
         return (g * (cdf + a * pdf),)
