@@ -44,6 +44,7 @@ __all__ = [
     "FreedArray",
     "Function",
     "Ghost",
+    "RemovableHandle",
     "backward",
     "detect_anomaly",
     "enable_grad",
@@ -633,9 +634,12 @@ def _run_backward(
         for out, g in zip(outputs, grad_outputs, strict=True):
             receive(out, g)
         anomaly = _state.anomaly
+        hooked = bool(_hooks) or bool(_retained)  # register_hook / retain_grad in use
         while frontier:
             t = heapq.heappop(frontier)[2]
             g = grads.pop(id(t))
+            if hooked:
+                g = _run_hooks(t, g, wanted_ids is None, create_graph)
             if wanted_ids is not None and id(t) in wanted_ids:
                 result[id(t)] = g
             fn = t._ctx
@@ -691,11 +695,78 @@ def _run_backward(
         handed_out: set[int] = {id(g.data) for g in grad_outputs}
         for leaf in leaves:
             g = grads.pop(id(leaf))
+            if hooked:
+                g = _run_hooks(leaf, g, False, create_graph)
             if wanted_ids is None:
                 _accumulate(leaf, g, create_graph, handed_out)
             elif id(leaf) in wanted_ids:
                 result[id(leaf)] = g
     return result
+
+
+#: Tensor hooks (``Tensor.register_hook``) and the non-leaf tensors that keep their
+#: gradient (``Tensor.retain_grad``), keyed by ``id`` (Tensors compare elementwise); a
+#: finalizer drops a tensor's entry when the tensor goes.
+_hooks: dict[int, dict[int, Any]] = {}
+_retained: set[int] = set()
+_next_hook_id = itertools.count().__next__
+
+
+def _hooks_of(t: Tensor) -> dict[int, Any]:
+    hooks = _hooks.get(id(t))
+    if hooks is None:
+        hooks = _hooks[id(t)] = {}
+        weakref.finalize(t, _hooks.pop, id(t), None)
+    return hooks
+
+
+def _retain(t: Tensor) -> None:
+    if id(t) not in _retained:
+        _retained.add(id(t))
+        weakref.finalize(t, _retained.discard, id(t))
+
+
+class RemovableHandle:
+    """What :meth:`Tensor.register_hook` returns: ``handle.remove()`` unregisters the
+    hook (removing it twice is harmless)."""
+
+    __slots__ = ("id", "ref")
+
+    def __init__(self, t: Tensor, hook_id: int) -> None:
+        self.ref = weakref.ref(t)
+        self.id = hook_id
+
+    def remove(self) -> None:
+        t = self.ref()
+        hooks = _hooks.get(id(t)) if t is not None else None
+        if hooks is not None:
+            hooks.pop(self.id, None)
+
+
+def _run_hooks(t: Tensor, g: Tensor, retain: bool, create_graph: bool) -> Tensor:
+    """Pass the gradient of ``t`` through its hooks (each may return a replacement), then
+    keep it in ``t.grad`` when ``t`` retains its gradient (``backward()`` only)."""
+    hooks = _hooks.get(id(t))
+    if hooks:
+        for hook in list(hooks.values()):
+            new = hook(g)
+            if new is None:
+                continue
+            if not isinstance(new, _Tensor):
+                raise GraphError(
+                    f"a hook returned a {type(new).__name__}; it must return a Tensor of "
+                    f"the gradient's shape {g.shape} (or None to keep the gradient)"
+                )
+            if new.shape != g.shape:
+                raise ShapeError(
+                    f"a hook returned a gradient of shape {new.shape} for a tensor of shape "
+                    f"{g.shape}"
+                )
+            g = new
+    if retain and t._ctx is not None and id(t) in _retained:
+        own = _own_gradient(g, t.data.dtype, create_graph, set())
+        t.grad = own if t.grad is None else t.grad + own
+    return g
 
 
 def _own_gradient(g: Tensor, dtype: np.dtype[Any], create_graph: bool,

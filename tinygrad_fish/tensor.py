@@ -195,6 +195,66 @@ class Tensor:
         t._vc = autograd._shared_counter(self)
         return t
 
+    def detach_(self) -> Tensor:
+        """Make this tensor a leaf outside the graph, in place (PyTorch's ``detach_``):
+        ``grad_fn`` becomes None and ``requires_grad`` False; returns ``self``. (DeZero's
+        ``unchain()`` also cuts the creator, but keeps the tensor differentiable.)
+
+        Raises:
+            GraphError: the tensor is a view of another one in the graph (reshape,
+                transpose, basic indexing): it shares its version counter, so it cannot
+                leave the graph alone; use ``.detach()``, which gives a new tensor.
+        """
+        fn = self._ctx
+        if fn is not None and fn.is_view and fn.inputs and self._vc is not None and (
+                self._vc is fn.inputs[0]._vc):
+            raise GraphError(
+                f"detach_(): this tensor is a view made by {fn.name} and shares its data "
+                "and version counter with its base, so it cannot be detached in place; "
+                "use .detach() (a new tensor) instead"
+            )
+        self._ctx = None
+        self._requires_grad = False
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep this tensor's gradient in ``.grad`` during ``backward()`` even though it
+        was made by an op (a leaf keeps it anyway). It is the gradient after this
+        tensor's hooks; :func:`~tinygrad_fish.grad` does not fill it, as in PyTorch.
+
+        Raises:
+            GraphError: the tensor does not require grad.
+        """
+        if not self._requires_grad:
+            raise GraphError("retain_grad(): the tensor does not require grad")
+        if self._ctx is not None:
+            autograd._retain(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        """True for a non-leaf tensor on which :meth:`retain_grad` was called."""
+        return self._ctx is not None and id(self) in autograd._retained
+
+    def register_hook(self, hook: Any) -> autograd.RemovableHandle:
+        """Call ``hook(grad)`` with this tensor's gradient each time a backward pass
+        computes it (before it reaches ``.grad`` or the tensor's own inputs); a hook may
+        return a Tensor to replace the gradient, or None. Hooks run in the order they were
+        registered.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+
+        Raises:
+            GraphError: the tensor does not require grad.
+        """
+        if not self._requires_grad:
+            raise GraphError("register_hook(): cannot register a hook on a tensor that "
+                             "does not require grad")
+        hooks = autograd._hooks_of(self)
+        hook_id = autograd._next_hook_id()
+        hooks[hook_id] = hook
+        return autograd.RemovableHandle(self, hook_id)
+
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (same as ``self.grad = None``)."""
         self.grad = None
