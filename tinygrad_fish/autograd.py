@@ -307,6 +307,10 @@ class Function:
     ``self.output()`` returns the output Tensor, for ops whose derivative is best written
     in terms of their result (``exp``, ``tanh``, ``sigmoid``); set ``save_output = True``.
 
+    Several outputs: a ``forward`` that returns a tuple of arrays makes ``apply`` return a
+    tuple of Tensors, and ``backward(*gys)`` then receives one gradient per output (None
+    for an output no gradient reached); see :mod:`tinygrad_fish.multi_output`.
+
     Saved tensors: ``backward()`` refuses to run a node whose saved tensors were changed in
     place since the forward pass (their gradient would be wrong). The saved tensors are the
     inputs, unless the op sets ``saves_inputs = False`` (its backward reads only the inputs'
@@ -411,6 +415,10 @@ class Function:
         except (ValueError, TypeError, OverflowError, IndexError) as e:
             # numpy's complaints, made to name the op and its inputs' shapes and dtypes
             raise _forward_error(cls.name, e, inputs) from e
+        if type(data) is tuple:  # type: ignore[comparison-overlap]  # multi-output op
+            from .multi_output import apply_multi
+
+            return apply_multi(cls, fn, data, inputs, attrs)
         # Tensor._wrap, inlined: this is the hottest path of the engine.
         out = _new_tensor(_Tensor)
         out.data = data if type(data) is np.ndarray else np.asarray(data)

@@ -168,6 +168,11 @@ class Tensor:
     ) -> None:
         """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf that requires grad.
 
+        For a non-scalar ``self``, ``gradient`` is required, as in PyTorch: backward
+        computes the vector-Jacobian product ``gradient . d(self)/d(leaf)``, and no choice
+        of vector is implied. DeZero seeds ones instead (``y.backward()`` on a vector is
+        ``y.sum().backward()``); write that, or ``y.backward(np.ones(y.shape))``, here.
+
         Args:
             gradient: d(loss)/d(self), of self's shape; may be omitted when self is a scalar.
             retain_graph: keep the graph so backward can run through it again.
