@@ -680,9 +680,36 @@ class Tensor:
         """
         return _shape.broadcast_to(self, shape)
 
-    def flatten(self) -> Tensor:
-        """The data as one dimension: shape ``(self.size,)``."""
-        return _shape.reshape(self, -1)
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Axes ``start_dim..end_dim`` merged into one (PyTorch's); with no arguments the
+        data as one dimension, shape ``(self.size,)``.
+
+        Raises:
+            ShapeError: an axis is out of range, or ``start_dim`` comes after ``end_dim``.
+        """
+        return _shape.flatten(self, start_dim, end_dim)
+
+    def cumsum(self, axis: int | None = None) -> Tensor:
+        """The running sum along ``axis`` (flattened for None), see
+        :func:`tinygrad_fish.cumsum`."""
+        return _reduce.cumsum(self, axis)
+
+    def gather(self, dim: int, index: ArrayLike) -> Tensor:
+        """PyTorch's ``gather`` along ``dim``, see :func:`tinygrad_fish.gather`."""
+        return _indexing.gather(self, dim, index)
+
+    def tile(self, reps: int | Sequence[int]) -> Tensor:
+        """numpy's ``tile``, see :func:`tinygrad_fish.tile`."""
+        return _shape.tile(self, reps)
+
+    def repeat_interleave(self, repeats: ArrayLike, dim: int | None = None) -> Tensor:
+        """Each element repeated along ``dim``, see :func:`tinygrad_fish.repeat_interleave`."""
+        return _shape.repeat_interleave(self, repeats, dim)
+
+    def norm(self, ord: Any = None, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """A vector norm (2-norm by default; gradient 0 at the zero vector), see
+        :func:`tinygrad_fish.norm`."""
+        return _linalg.norm(self, ord, axis, keepdims)
 
     def softmax(self, axis: int = -1) -> Tensor:
         """exp(x) / sum(exp(x)) along ``axis``, computed stably; same shape.
@@ -933,6 +960,7 @@ from . import numpy_dispatch as _dispatch  # noqa: E402
 from .ops import activation as _act  # noqa: E402  (the ops import Tensor from this module)
 from .ops import arithmetic as _ar  # noqa: E402
 from .ops import cast as _cast  # noqa: E402
+from .ops import indexing as _indexing  # noqa: E402
 from .ops import linalg as _linalg  # noqa: E402
 from .ops import math as _math  # noqa: E402
 from .ops import nn as _nn  # noqa: E402
