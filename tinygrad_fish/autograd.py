@@ -772,7 +772,8 @@ def _run_hooks(t: Tensor, g: Tensor, retain: bool, create_graph: bool) -> Tensor
                 )
             g = new
     if retain and t._ctx is not None and id(t) in _retained:
-        own = _own_gradient(g, t.data.dtype, create_graph, set())
+        # an array of its own: g itself goes on to the inputs (add passes it unchanged)
+        own = _own_gradient(g, t.data.dtype, create_graph, {id(g.data)})
         t.grad = own if t.grad is None else t.grad + own
     return g
 
