@@ -169,6 +169,12 @@ CALLS: dict[Any, tuple[Callable[..., Any], list[np.ndarray], bool]] = {
     np.copy: (lambda a: np.copy(a), [A], True),
     np.round: (lambda a: np.round(a, 1), [A + 0.013], False),
     np.around: (lambda a: np.around(a), [A + 0.013], False),
+    np.tile: (lambda a: np.tile(a, (2, 1, 2)), [A], True),
+    np.take_along_axis: (lambda a: np.take_along_axis(a, np.array([[2, 0, 2, 1]]), 1), [A],
+                         True),
+    np.cumsum: (lambda a: np.cumsum(a, axis=1), [A], True),
+    np.repeat: (lambda a: np.repeat(a, [1, 0, 3], axis=1), [A], True),
+    np.linalg.norm: (lambda a: np.linalg.norm(a, axis=0), [A], True),
 }
 LIKE = [np.zeros_like, np.ones_like, np.empty_like, np.full_like]
 

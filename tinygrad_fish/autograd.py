@@ -44,6 +44,7 @@ __all__ = [
     "FreedArray",
     "Function",
     "Ghost",
+    "RemovableHandle",
     "backward",
     "detect_anomaly",
     "enable_grad",
@@ -306,6 +307,10 @@ class Function:
     ``self.output()`` returns the output Tensor, for ops whose derivative is best written
     in terms of their result (``exp``, ``tanh``, ``sigmoid``); set ``save_output = True``.
 
+    Several outputs: a ``forward`` that returns a tuple of arrays makes ``apply`` return a
+    tuple of Tensors, and ``backward(*gys)`` then receives one gradient per output (None
+    for an output no gradient reached); see :mod:`tinygrad_fish.multi_output`.
+
     Saved tensors: ``backward()`` refuses to run a node whose saved tensors were changed in
     place since the forward pass (their gradient would be wrong). The saved tensors are the
     inputs, unless the op sets ``saves_inputs = False`` (its backward reads only the inputs'
@@ -410,6 +415,10 @@ class Function:
         except (ValueError, TypeError, OverflowError, IndexError) as e:
             # numpy's complaints, made to name the op and its inputs' shapes and dtypes
             raise _forward_error(cls.name, e, inputs) from e
+        if type(data) is tuple:  # type: ignore[comparison-overlap]  # multi-output op
+            from .multi_output import apply_multi
+
+            return apply_multi(cls, fn, data, inputs, attrs)
         # Tensor._wrap, inlined: this is the hottest path of the engine.
         out = _new_tensor(_Tensor)
         out.data = data if type(data) is np.ndarray else np.asarray(data)
@@ -633,9 +642,12 @@ def _run_backward(
         for out, g in zip(outputs, grad_outputs, strict=True):
             receive(out, g)
         anomaly = _state.anomaly
+        hooked = bool(_hooks) or bool(_retained)  # register_hook / retain_grad in use
         while frontier:
             t = heapq.heappop(frontier)[2]
             g = grads.pop(id(t))
+            if hooked:
+                g = _run_hooks(t, g, wanted_ids is None, create_graph)
             if wanted_ids is not None and id(t) in wanted_ids:
                 result[id(t)] = g
             fn = t._ctx
@@ -691,11 +703,79 @@ def _run_backward(
         handed_out: set[int] = {id(g.data) for g in grad_outputs}
         for leaf in leaves:
             g = grads.pop(id(leaf))
+            if hooked:
+                g = _run_hooks(leaf, g, False, create_graph)
             if wanted_ids is None:
                 _accumulate(leaf, g, create_graph, handed_out)
             elif id(leaf) in wanted_ids:
                 result[id(leaf)] = g
     return result
+
+
+#: Tensor hooks (``Tensor.register_hook``) and the non-leaf tensors that keep their
+#: gradient (``Tensor.retain_grad``), keyed by ``id`` (Tensors compare elementwise); a
+#: finalizer drops a tensor's entry when the tensor goes.
+_hooks: dict[int, dict[int, Any]] = {}
+_retained: set[int] = set()
+_next_hook_id = itertools.count().__next__
+
+
+def _hooks_of(t: Tensor) -> dict[int, Any]:
+    hooks = _hooks.get(id(t))
+    if hooks is None:
+        hooks = _hooks[id(t)] = {}
+        weakref.finalize(t, _hooks.pop, id(t), None)
+    return hooks
+
+
+def _retain(t: Tensor) -> None:
+    if id(t) not in _retained:
+        _retained.add(id(t))
+        weakref.finalize(t, _retained.discard, id(t))
+
+
+class RemovableHandle:
+    """What :meth:`Tensor.register_hook` returns: ``handle.remove()`` unregisters the
+    hook (removing it twice is harmless)."""
+
+    __slots__ = ("id", "ref")
+
+    def __init__(self, t: Tensor, hook_id: int) -> None:
+        self.ref = weakref.ref(t)
+        self.id = hook_id
+
+    def remove(self) -> None:
+        t = self.ref()
+        hooks = _hooks.get(id(t)) if t is not None else None
+        if hooks is not None:
+            hooks.pop(self.id, None)
+
+
+def _run_hooks(t: Tensor, g: Tensor, retain: bool, create_graph: bool) -> Tensor:
+    """Pass the gradient of ``t`` through its hooks (each may return a replacement), then
+    keep it in ``t.grad`` when ``t`` retains its gradient (``backward()`` only)."""
+    hooks = _hooks.get(id(t))
+    if hooks:
+        for hook in list(hooks.values()):
+            new = hook(g)
+            if new is None:
+                continue
+            if not isinstance(new, _Tensor):
+                raise GraphError(
+                    f"a hook returned a {type(new).__name__}; it must return a Tensor of "
+                    f"the gradient's shape {g.shape} (or None to keep the gradient)"
+                )
+            if new.shape != g.shape:
+                raise ShapeError(
+                    f"a hook returned a gradient of shape {new.shape} for a tensor of shape "
+                    f"{g.shape}"
+                )
+            g = new
+    if retain and t._ctx is not None and id(t) in _retained:
+        # an array of its own: g itself goes on to the inputs (add passes it unchanged)
+        own = _own_gradient(g, t.data.dtype, create_graph, {id(g.data)})
+        t.grad = own if t.grad is None else t.grad + own
+    return g
 
 
 def _own_gradient(g: Tensor, dtype: np.dtype[Any], create_graph: bool,

@@ -476,8 +476,29 @@ def _squeeze(a: Any, axis: Any = None) -> Tensor:
     return ops.squeeze(a, axis)
 
 
+def _cumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Tensor:
+    _default(dtype, None, "dtype=")
+    _default(out, None, "out=")
+    return ops.cumsum(a, axis)
+
+
+def _repeat(a: Any, repeats: Any, axis: Any = None) -> Tensor:
+    return ops.repeat_interleave(a, repeats, axis)
+
+
+def _norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Tensor:
+    if ord not in (None, 2, "fro", 1, np.inf, -np.inf):
+        raise _Unsupported(f"ord={ord!r}")
+    return ops.norm(x, ord, axis, keepdims)
+
+
 #: numpy function -> the handler that calls the engine's op with numpy's arguments.
 FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {
+    np.tile: ops.tile,
+    np.take_along_axis: ops.take_along_axis,
+    np.cumsum: _cumsum,
+    np.repeat: _repeat,
+    np.linalg.norm: _norm,
     np.dot: _dot,
     np.outer: _outer,
     np.tensordot: ops.tensordot,

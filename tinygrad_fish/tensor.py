@@ -168,6 +168,11 @@ class Tensor:
     ) -> None:
         """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf that requires grad.
 
+        For a non-scalar ``self``, ``gradient`` is required, as in PyTorch: backward
+        computes the vector-Jacobian product ``gradient . d(self)/d(leaf)``, and no choice
+        of vector is implied. DeZero seeds ones instead (``y.backward()`` on a vector is
+        ``y.sum().backward()``); write that, or ``y.backward(np.ones(y.shape))``, here.
+
         Args:
             gradient: d(loss)/d(self), of self's shape; may be omitted when self is a scalar.
             retain_graph: keep the graph so backward can run through it again.
@@ -194,6 +199,66 @@ class Tensor:
         t = Tensor._wrap(self.data)
         t._vc = autograd._shared_counter(self)
         return t
+
+    def detach_(self) -> Tensor:
+        """Make this tensor a leaf outside the graph, in place (PyTorch's ``detach_``):
+        ``grad_fn`` becomes None and ``requires_grad`` False; returns ``self``. (DeZero's
+        ``unchain()`` also cuts the creator, but keeps the tensor differentiable.)
+
+        Raises:
+            GraphError: the tensor is a view of another one in the graph (reshape,
+                transpose, basic indexing): it shares its version counter, so it cannot
+                leave the graph alone; use ``.detach()``, which gives a new tensor.
+        """
+        fn = self._ctx
+        if fn is not None and fn.is_view and fn.inputs and self._vc is not None and (
+                self._vc is fn.inputs[0]._vc):
+            raise GraphError(
+                f"detach_(): this tensor is a view made by {fn.name} and shares its data "
+                "and version counter with its base, so it cannot be detached in place; "
+                "use .detach() (a new tensor) instead"
+            )
+        self._ctx = None
+        self._requires_grad = False
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep this tensor's gradient in ``.grad`` during ``backward()`` even though it
+        was made by an op (a leaf keeps it anyway). It is the gradient after this
+        tensor's hooks; :func:`~tinygrad_fish.grad` does not fill it, as in PyTorch.
+
+        Raises:
+            GraphError: the tensor does not require grad.
+        """
+        if not self._requires_grad:
+            raise GraphError("retain_grad(): the tensor does not require grad")
+        if self._ctx is not None:
+            autograd._retain(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        """True for a non-leaf tensor on which :meth:`retain_grad` was called."""
+        return self._ctx is not None and id(self) in autograd._retained
+
+    def register_hook(self, hook: Any) -> autograd.RemovableHandle:
+        """Call ``hook(grad)`` with this tensor's gradient each time a backward pass
+        computes it (before it reaches ``.grad`` or the tensor's own inputs); a hook may
+        return a Tensor to replace the gradient, or None. Hooks run in the order they were
+        registered.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+
+        Raises:
+            GraphError: the tensor does not require grad.
+        """
+        if not self._requires_grad:
+            raise GraphError("register_hook(): cannot register a hook on a tensor that "
+                             "does not require grad")
+        hooks = autograd._hooks_of(self)
+        hook_id = autograd._next_hook_id()
+        hooks[hook_id] = hook
+        return autograd.RemovableHandle(self, hook_id)
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (same as ``self.grad = None``)."""
@@ -615,9 +680,36 @@ class Tensor:
         """
         return _shape.broadcast_to(self, shape)
 
-    def flatten(self) -> Tensor:
-        """The data as one dimension: shape ``(self.size,)``."""
-        return _shape.reshape(self, -1)
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Axes ``start_dim..end_dim`` merged into one (PyTorch's); with no arguments the
+        data as one dimension, shape ``(self.size,)``.
+
+        Raises:
+            ShapeError: an axis is out of range, or ``start_dim`` comes after ``end_dim``.
+        """
+        return _shape.flatten(self, start_dim, end_dim)
+
+    def cumsum(self, axis: int | None = None) -> Tensor:
+        """The running sum along ``axis`` (flattened for None), see
+        :func:`tinygrad_fish.cumsum`."""
+        return _reduce.cumsum(self, axis)
+
+    def gather(self, dim: int, index: ArrayLike) -> Tensor:
+        """PyTorch's ``gather`` along ``dim``, see :func:`tinygrad_fish.gather`."""
+        return _indexing.gather(self, dim, index)
+
+    def tile(self, reps: int | Sequence[int]) -> Tensor:
+        """numpy's ``tile``, see :func:`tinygrad_fish.tile`."""
+        return _shape.tile(self, reps)
+
+    def repeat_interleave(self, repeats: ArrayLike, dim: int | None = None) -> Tensor:
+        """Each element repeated along ``dim``, see :func:`tinygrad_fish.repeat_interleave`."""
+        return _shape.repeat_interleave(self, repeats, dim)
+
+    def norm(self, ord: Any = None, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """A vector norm (2-norm by default; gradient 0 at the zero vector), see
+        :func:`tinygrad_fish.norm`."""
+        return _linalg.norm(self, ord, axis, keepdims)
 
     def softmax(self, axis: int = -1) -> Tensor:
         """exp(x) / sum(exp(x)) along ``axis``, computed stably; same shape.
@@ -700,6 +792,14 @@ class Tensor:
     def log10(self) -> Tensor:
         """Elementwise base-10 logarithm."""
         return _math.log10(self)
+
+    def erf(self) -> Tensor:
+        """Elementwise error function (see :func:`tinygrad_fish.erf`)."""
+        return _special.erf(self)
+
+    def erfc(self) -> Tensor:
+        """Elementwise complementary error function ``1 - erf(x)``, accurate for large x."""
+        return _special.erfc(self)
 
     def sign(self) -> Tensor:
         """Elementwise sign, -1, 0 or 1 (gradient 0)."""
@@ -860,9 +960,11 @@ from . import numpy_dispatch as _dispatch  # noqa: E402
 from .ops import activation as _act  # noqa: E402  (the ops import Tensor from this module)
 from .ops import arithmetic as _ar  # noqa: E402
 from .ops import cast as _cast  # noqa: E402
+from .ops import indexing as _indexing  # noqa: E402
 from .ops import linalg as _linalg  # noqa: E402
 from .ops import math as _math  # noqa: E402
 from .ops import nn as _nn  # noqa: E402
 from .ops import reduce as _reduce  # noqa: E402
 from .ops import selection as _sel  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
+from .ops import special as _special  # noqa: E402

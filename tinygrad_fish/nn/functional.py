@@ -3,17 +3,44 @@
 ``F.relu(x)``, ``F.sigmoid(x)``, ``F.tanh(x)``, ``F.softmax(x, axis)``,
 ``F.log_softmax(x, axis)``: any shape in, the same shape out. ``F.cross_entropy(logits, t)``:
 logits (N, C), labels (N,) class indices or (N, C) one-hot; a 0-d Tensor, the batch mean
-(the book's SoftmaxWithLoss). ``F.dropout`` applies the book's Dropout once.
+(the book's SoftmaxWithLoss). ``F.dropout`` applies the book's Dropout once. Also
+``F.leaky_relu``, ``F.softplus``, ``F.gelu``, ``F.silu``, and the losses of
+:mod:`tinygrad_fish.nn.losses` (``mse_loss``, ``l1_loss``, ``nll_loss``,
+``binary_cross_entropy[_with_logits]``, DeZero's ``mean_squared_error`` and ``accuracy``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..ops import cross_entropy, log_softmax, relu, sigmoid, softmax, tanh
+from ..ops import (
+    cross_entropy,
+    gelu,
+    leaky_relu,
+    log_softmax,
+    relu,
+    sigmoid,
+    silu,
+    softmax,
+    softplus,
+    tanh,
+)
 from ..tensor import ArrayLike, Tensor, as_tensor
+from .losses import (
+    accuracy,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    l1_loss,
+    mean_squared_error,
+    mse_loss,
+    nll_loss,
+)
 
-__all__ = ["cross_entropy", "dropout", "log_softmax", "relu", "sigmoid", "softmax", "tanh"]
+__all__ = [
+    "accuracy", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
+    "dropout", "gelu", "l1_loss", "leaky_relu", "log_softmax", "mean_squared_error",
+    "mse_loss", "nll_loss", "relu", "sigmoid", "silu", "softmax", "softplus", "tanh",
+]
 
 
 def dropout(

@@ -13,7 +13,7 @@ from ..errors import InvalidArgumentError, ShapeError
 from ..tensor import ArrayLike, Tensor, as_tensor
 from .shape import broadcast_to, reshape, transpose, unbroadcast
 
-__all__ = ["dot", "einsum", "matmul", "outer", "tensordot"]
+__all__ = ["dot", "einsum", "matmul", "norm", "outer", "tensordot"]
 
 Array = npt.NDArray[Any]
 
@@ -274,3 +274,78 @@ def einsum(subscripts: str, *operands: ArrayLike) -> Tensor:
             if sizes.setdefault(c, n) != n:
                 raise ShapeError(f"einsum: axis {c!r} has lengths {sizes[c]} and {n}")
     return Einsum.apply(*ts, subscripts=",".join(subs) + "->" + out)
+
+
+class Norm2(Function):
+    """The Euclidean norm ``sqrt(sum(x * x))`` over ``axis`` (keeping the reduced axes as
+    size 1), computed as ``m * sqrt(sum((x / m) ** 2))`` with ``m = max |x|`` so that it
+    neither overflows nor underflows; backward: ``dx = g * x / out``, and 0 where
+    ``out == 0`` (PyTorch's subgradient at the zero vector), reusing the saved output.
+    """
+
+    save_output = True
+
+    def forward(self, x: Array, axis: tuple[int, ...] | None) -> Array:
+        a = np.abs(x)
+        m = np.max(a, axis=axis, keepdims=True, initial=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            safe = np.where((m == 0) | ~np.isfinite(m), 1, m)
+            s = np.sum((x / safe) ** 2, axis=axis, keepdims=True)
+        out = np.where(np.isinf(m), np.inf, safe * np.sqrt(s) * (m != 0))
+        return out.astype(np.result_type(x.dtype, np.float16) if x.dtype.kind != "f"
+                          else x.dtype, copy=False)
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        from .selection import where
+
+        (x,) = self.inputs  # type: ignore[misc]
+        out = self.output()
+        zero = out.data == 0
+        if zero.any():
+            out = where(zero, 1.0, out)
+            return (where(zero, 0.0, g * (x / out)),)
+        return (g * (x / out),)
+
+
+def norm(x: ArrayLike, ord: Any = None, axis: int | tuple[int, ...] | None = None,
+         keepdims: bool = False) -> Tensor:
+    """A vector norm (numpy's ``np.linalg.norm``, PyTorch's ``torch.linalg.norm``):
+    ``ord=None``/``2`` the Euclidean norm (over all elements for ``axis=None``, the
+    Frobenius norm of a matrix; ``'fro'`` also), ``1`` the sum of ``|x|``, ``inf``/``-inf``
+    the largest/smallest ``|x|``, over ``axis``. The gradient of the 2-norm at the zero
+    vector is 0 (PyTorch's), of ``|x|`` at 0 too; ties of ``inf`` share the gradient.
+
+    Raises:
+        InvalidArgumentError: another ``ord`` (matrix 2-norms, nuclear...), or ``ord``
+            1 or inf over two axes or a matrix with ``axis=None``, which numpy reads as
+            matrix norms.
+        ShapeError: an axis is out of range.
+    """
+    from .math import abs as _abs
+    from .reduce import _normalize_axis
+    from .reduce import max as _max
+    from .reduce import min as _min
+    from .reduce import sum as _sum
+
+    t = as_tensor(x)
+    ax = _normalize_axis("norm", t, axis)
+    if ord in (None, 2, "fro"):
+        if ord == 2 and ((ax is None and t.ndim == 2) or (ax is not None and len(ax) == 2)):
+            raise InvalidArgumentError(
+                "norm: ord=2 over a matrix is the spectral norm, which tinygrad_fish does "
+                "not differentiate; use ord=None or 'fro' for the Frobenius norm")
+        out = Norm2.apply(t, axis=ax)
+        if not keepdims:
+            out = reshape(out, tuple(n for i, n in enumerate(out.shape)
+                                     if ax is not None and i not in ax))
+        return out
+    if ord in (1, np.inf, -np.inf):
+        if (ax is None and t.ndim >= 2) or (ax is not None and len(ax) >= 2):
+            raise InvalidArgumentError(
+                f"norm: ord={ord} over a matrix is a matrix norm in numpy (max column or "
+                "row sum); give one axis for vector norms")
+        a = _abs(t)
+        red = {1: _sum, np.inf: _max, -np.inf: _min}[ord]
+        return red(a, ax, keepdims)
+    raise InvalidArgumentError(
+        f"norm: ord={ord!r} is not supported; use None, 2, 'fro', 1, inf or -inf")

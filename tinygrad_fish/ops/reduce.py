@@ -15,9 +15,9 @@ import numpy.typing as npt
 from ..autograd import Function
 from ..errors import ShapeError
 from ..tensor import ArrayLike, Tensor, as_tensor
-from .shape import broadcast_to, reshape
+from .shape import broadcast_to, flip, reshape
 
-__all__ = ["max", "mean", "min", "std", "sum", "var"]
+__all__ = ["cumsum", "max", "mean", "min", "std", "sum", "var"]
 
 Array = npt.NDArray[Any]
 Axis = int | tuple[int, ...] | None
@@ -207,3 +207,38 @@ def std(x: ArrayLike, axis: Axis = None, ddof: int = 0, keepdims: bool = False) 
         DTypeError: ``x`` is not numeric data.
     """
     return var(x, axis, ddof, keepdims).sqrt()
+
+
+class Cumsum(Function):
+    """The running sum along ``axis``; backward: ``dx = flip(cumsum(flip(g)))``, the
+    running sum of the gradient from the other end (itself a cumsum, so every order of
+    derivative works)."""
+
+    saves_inputs = False
+
+    def forward(self, x: Array, axis: int) -> Array:
+        return np.cumsum(x, axis=axis)
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        axis = self.attrs["axis"]
+        return (flip(Cumsum.apply(flip(g, axis), axis=axis), axis),)
+
+
+def cumsum(x: ArrayLike, axis: int | None = None) -> Tensor:
+    """The running sum along ``axis`` (numpy's ``np.cumsum``; ``axis=None`` flattens
+    first); same shape (1-D for ``axis=None``). Bools and ints sum in numpy's integer
+    type; floats keep their dtype.
+
+    Raises:
+        ShapeError: ``axis`` is out of range or not an int.
+        DTypeError: ``x`` is not numeric data.
+    """
+    t = as_tensor(x)
+    if axis is None or t.ndim == 0:  # a 0-d x is a 1-D one, as numpy's
+        t = reshape(t, -1)
+        axis = 0 if axis is None else axis
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise ShapeError(f"cumsum: axis must be an int or None, got {axis!r}")
+    ax = _normalize_axis("cumsum", t, axis)
+    assert ax is not None
+    return Cumsum.apply(t, axis=ax[0])

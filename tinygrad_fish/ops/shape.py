@@ -19,8 +19,24 @@ from ..errors import InvalidArgumentError, ShapeError
 from ..tensor import ArrayLike, Tensor, as_tensor
 
 __all__ = [
-    "broadcast_to", "concatenate", "expand_dims", "flip", "getitem", "moveaxis", "pad",
-    "reshape", "squeeze", "stack", "sum_to", "swapaxes", "transpose", "unbroadcast",
+    "broadcast_to",
+    "concatenate",
+    "expand_dims",
+    "flatten",
+    "flip",
+    "getitem",
+    "moveaxis",
+    "pad",
+    "repeat_interleave",
+    "reshape",
+    "squeeze",
+    "stack",
+    "sum_to",
+    "swapaxes",
+    "tile",
+    "transpose",
+    "unbroadcast",
+    "unsqueeze",
 ]
 
 Array = npt.NDArray[Any]
@@ -530,3 +546,83 @@ def flip(x: ArrayLike, axis: int | Sequence[int] | None = None) -> Tensor:
     axes = tuple(range(t.ndim)) if axis is None else _axes("flip", axis, t.ndim)
     return getitem(t, tuple(slice(None, None, -1) if i in axes else slice(None)
                             for i in range(t.ndim)))
+
+
+def unsqueeze(x: ArrayLike, dim: int) -> Tensor:
+    """``x`` with a new axis of size 1 at ``dim`` (PyTorch's name for one-axis
+    ``expand_dims``); a reshape in the graph.
+
+    Raises:
+        ShapeError: ``dim`` is out of range for the result, or not an int.
+    """
+    return expand_dims(x, _check_axis("unsqueeze", dim))
+
+
+def flatten(x: ArrayLike, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """``x`` with the axes ``start_dim..end_dim`` (inclusive) merged into one (PyTorch's
+    ``flatten``; the defaults give 1-D, as numpy's ``ravel``); a 0-d ``x`` becomes (1,).
+
+    Raises:
+        ShapeError: an axis is out of range or not an int, or ``start_dim`` comes after
+            ``end_dim``.
+    """
+    t = as_tensor(x)
+    if t.ndim == 0:
+        _axes("flatten", start_dim, 1)
+        _axes("flatten", end_dim, 1)
+        return reshape(t, 1)
+    (s,) = _axes("flatten", start_dim, t.ndim)
+    (e,) = _axes("flatten", end_dim, t.ndim)
+    if s > e:
+        raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for "
+                         f"{t.ndim} dimensions")
+    merged = int(np.prod(t.shape[s:e + 1], dtype=np.int64))
+    return reshape(t, (*t.shape[:s], merged, *t.shape[e + 1:]))
+
+
+def tile(x: ArrayLike, reps: int | Sequence[int]) -> Tensor:
+    """``x`` repeated ``reps[i]`` times along axis ``i`` (numpy's ``np.tile``: ``reps`` and
+    the shape are padded with leading 1s to the same length); a broadcast and a reshape
+    in the graph, so the gradient sums the copies.
+
+    Raises:
+        ShapeError: ``reps`` holds something other than non-negative ints.
+    """
+    t = as_tensor(x)
+    r = _normalize_shape((reps,) if isinstance(reps, (int, np.integer)) else (tuple(reps),),
+                         "tile")
+    if any(n < 0 for n in r):
+        raise ShapeError(f"tile: reps must be non-negative, got {reps!r}")
+    nd = max(len(r), t.ndim)
+    r = (1,) * (nd - len(r)) + r
+    shape = (1,) * (nd - t.ndim) + t.shape
+    inter = tuple(v for pair in zip((1,) * nd, shape, strict=True) for v in pair)
+    wide = tuple(v for pair in zip(r, shape, strict=True) for v in pair)
+    out = broadcast_to(reshape(t, inter), wide)
+    return reshape(out, tuple(a * b for a, b in zip(r, shape, strict=True)))
+
+
+def repeat_interleave(x: ArrayLike, repeats: int | ArrayLike, dim: int | None = None) -> Tensor:
+    """Each element of ``x`` repeated along ``dim`` (PyTorch's ``repeat_interleave``,
+    numpy's ``np.repeat``): ``repeats`` is an int or one non-negative int per element
+    along ``dim``; ``dim=None`` flattens ``x`` first. Indexing in the graph, so the
+    gradient sums the copies.
+
+    Raises:
+        ShapeError: ``dim`` is out of range, or ``repeats`` is not one int or one per
+            element along ``dim``, or is negative.
+    """
+    t = as_tensor(x)
+    if dim is None:
+        t, dim = reshape(t, -1), 0
+    (d,) = _axes("repeat_interleave", dim, t.ndim)
+    reps = np.asarray(repeats.data if isinstance(repeats, Tensor) else repeats)
+    if reps.dtype.kind not in "iu" or reps.ndim > 1 or (reps.ndim == 1 and
+                                                         reps.shape[0] != t.shape[d]):
+        raise ShapeError(
+            f"repeat_interleave: repeats must be an int or {t.shape[d]} ints (one per element "
+            f"along dim {dim}), got {repeats!r}")
+    if (reps < 0).any():
+        raise ShapeError(f"repeat_interleave: repeats must be non-negative, got {repeats!r}")
+    index = np.repeat(np.arange(t.shape[d]), reps)
+    return getitem(t, (slice(None),) * d + (index,))
