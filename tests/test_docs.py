@@ -70,7 +70,8 @@ def _needs(blocks: list[Block]) -> list[str]:
     code = "".join(b.code for b in blocks)
     missing = []
     if "load_mnist(" in code and not os.environ.get("TINYGRAD_FISH_DATA"):
-        missing.append("MNIST ($TINYGRAD_FISH_DATA is not set)")
+        missing.append("MNIST ($TINYGRAD_FISH_DATA is not set: point it at a directory "
+                       "holding the four MNIST files to run this page)")
     if re.search(r"render_(book_)?graph\(", code) and shutil.which("dot") is None:
         missing.append("Graphviz's dot program")
     return missing
