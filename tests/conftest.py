@@ -9,11 +9,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import network_guard
 import numpy  # noqa: F401  (loads the BLAS library that threadpoolctl limits below)
 import pytest
 from hypothesis import HealthCheck, settings
-
-import network_guard
 
 # No test may touch the network (see tests/network_guard.py): other hosts are refused.
 network_guard.install()

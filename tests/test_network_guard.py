@@ -13,18 +13,19 @@ from network_guard import NetworkAccessError
 
 
 def test_a_connection_to_another_host_is_refused_and_recorded() -> None:
-    with pytest.raises(NetworkAccessError, match=r"tests may not use the network: connect to "
-                       r"\('192\.0\.2\.1', 80\)"):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.connect(("192.0.2.1", 80))
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock, pytest.raises(
+        NetworkAccessError,
+        match=r"tests may not use the network: connect to \('192\.0\.2\.1', 80\)",
+    ):
+        sock.connect(("192.0.2.1", 80))
     assert network_guard.ATTEMPTS == ["connect to ('192.0.2.1', 80)"]
     network_guard.ATTEMPTS.clear()  # this test meant it; the autouse fixture would fail it
 
 
 def test_a_name_lookup_of_another_host_is_refused() -> None:
     # urllib wraps it in a URLError (an OSError) holding the guard's message.
-    with pytest.raises(OSError, match="tests may not use the network: name lookup of "
-                       "'example.com'"):
+    with pytest.raises(OSError, match=r"tests may not use the network: name lookup of "
+                       r"'example\.com'"):
         urllib.request.urlopen("http://example.com/", timeout=1)
     assert network_guard.ATTEMPTS == ["name lookup of 'example.com'"]
     network_guard.ATTEMPTS.clear()

@@ -109,6 +109,8 @@ from .ops import (
     var,
     where,
 )
+from .ops import all as all
+from .ops import any as any
 from .ops import max as max
 from .ops import min as min
 from .ops import pow as pow
@@ -119,7 +121,7 @@ from .tensor import Tensor, as_tensor
 __version__ = "0.1.0"
 
 # Not in __all__, so that `from tinygrad_fish import *` leaves Python's builtins alone; they
-# are tf.abs, tf.max, tf.min, tf.pow, tf.round and tf.sum.
+# are tf.abs, tf.all, tf.any, tf.max, tf.min, tf.pow, tf.round and tf.sum.
 __all__ = [
     "AnomalyError",
     "DTypeError",

@@ -8,7 +8,7 @@ side by side, grouped by family, and a public function for each.
 - :mod:`.activation`: ``relu sigmoid``
 - :mod:`.selection`: ``clip where maximum minimum``
 - :mod:`.cast`: ``astype copy``
-- :mod:`.reduce`: ``sum mean max min var std``
+- :mod:`.reduce`: ``sum mean max min var std``, and ``any all`` (bool, not differentiable)
 - :mod:`.shape`: ``reshape transpose broadcast_to sum_to getitem concatenate stack pad``,
   ``squeeze expand_dims swapaxes moveaxis flip``
 - :mod:`.linalg`: ``matmul dot tensordot outer einsum``
@@ -54,7 +54,7 @@ from .math import (
     trunc,
 )
 from .nn import cross_entropy, log_softmax, logsumexp, softmax
-from .reduce import max, mean, min, std, sum, var
+from .reduce import all, any, max, mean, min, std, sum, var
 from .selection import clip, maximum, minimum, where
 from .shape import (
     broadcast_to,
@@ -75,6 +75,8 @@ from .shape import (
 __all__ = [
     "abs",
     "add",
+    "all",
+    "any",
     "arccos",
     "arccosh",
     "arcsin",

@@ -207,3 +207,27 @@ def std(x: ArrayLike, axis: Axis = None, ddof: int = 0, keepdims: bool = False) 
         DTypeError: ``x`` is not numeric data.
     """
     return var(x, axis, ddof, keepdims).sqrt()
+
+
+def any(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """Whether any element of ``x`` over ``axis`` is true (nonzero): a bool tensor, outside
+    the graph (not differentiable, as the comparisons); shapes as :func:`sum`. ``if
+    (t > 0).any():`` is what ``if t > 0:`` means for a tensor of several elements.
+
+    Raises:
+        ShapeError: an axis is out of range, repeated or not an int.
+    """
+    t = as_tensor(x)
+    return Tensor._wrap(np.any(t.data, axis=_normalize_axis("any", t, axis), keepdims=keepdims))
+
+
+def all(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """Whether every element of ``x`` over ``axis`` is true (nonzero): a bool tensor,
+    outside the graph (not differentiable); shapes as :func:`sum`. ``assert (t ==
+    u).all()`` is what ``assert t == u`` means for tensors of several elements.
+
+    Raises:
+        ShapeError: an axis is out of range, repeated or not an int.
+    """
+    t = as_tensor(x)
+    return Tensor._wrap(np.all(t.data, axis=_normalize_axis("all", t, axis), keepdims=keepdims))
