@@ -713,3 +713,61 @@ def test_evaluate_refuses_a_convnet_of_another_shape(
     assert code == 2 and out == ""
     assert_one_line_error(err, "shapes do not fit the SimpleConvNet train builds",
                           "W1 (8, 1, 5, 5)")
+
+
+# --------------------------------------------------------------------------- slow: finished runs
+
+
+@pytest.mark.slow
+def test_train_over_a_finished_run_refuses_unless_overwrite(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    data = ("--data", mnist_root(), "--no-download")
+    assert run(capsys, "train", "--iters", "10", "--out", out, *data)[0] == 0
+    model = (out / "model.npz").read_bytes()
+    code, stdout, err = run(capsys, "train", "--iters", "5", "--out", out, *data)
+    assert code == 2 and stdout == ""
+    assert_one_line_error(err, f"tinygrad-fish: error: {out} holds a finished run "
+                          f"({out / 'model.npz'}): pass --overwrite to replace it")
+    assert (out / "model.npz").read_bytes() == model
+    assert run(capsys, "train", "--iters", "5", "--out", out, "--overwrite", *data)[0] == 0
+    assert (out / "model.npz").read_bytes() != model
+    assert json.loads((out / "metrics.json").read_text())["hyperparameters"]["iters"] == 5
+
+
+@pytest.mark.slow
+def test_a_finished_resumed_run_leaves_no_stale_checkpoint(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Interrupted after iteration 3 of 10 (no --checkpoint-every), resumed to the end: the
+    checkpoint is brought to iteration 10, and a second --resume says the run is complete
+    and rewrites nothing (it used to train iterations 4-10 again from the stale one)."""
+    import signal
+
+    from tinygrad_fish.checkpoint import CHECKPOINT_NAME, load_checkpoint
+
+    real_step = Trainer._loss_and_gradient
+    calls: list[int] = []
+
+    def step(*args: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 3:
+            signal.raise_signal(signal.SIGINT)
+        return real_step(*args)
+
+    monkeypatch.setattr(Trainer, "_loss_and_gradient", step)
+    out = tmp_path / "run"
+    code, _, _ = run(capsys, "train", "--iters", "10", "--out", out, "--data", mnist_root(),
+                     "--no-download")
+    assert code == 130 and load_checkpoint(out / CHECKPOINT_NAME).iteration == 3
+    monkeypatch.undo()
+
+    assert run(capsys, "train", "--resume", out)[0] == 0
+    assert load_checkpoint(out / CHECKPOINT_NAME).iteration == 10
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    code, stdout, err = run(capsys, "train", "--resume", out)
+    assert code == 0 and stdout == ""
+    assert_one_line_error(err, f"the run in {out} is complete (10 of 10 iterations",
+                          "pass --iters N (N > 10) to train it longer")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before

@@ -39,6 +39,22 @@ from .errors import (
     ShapeError,
     TinygradFishError,
 )
+from .factories import (
+    arange,
+    empty,
+    eye,
+    full,
+    full_like,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randn,
+    randn_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
 from .numerical import gradcheck, gradgradcheck, numerical_gradient
 from .ops import abs as abs
 from .ops import (
@@ -116,7 +132,12 @@ from .ops import min as min
 from .ops import pow as pow
 from .ops import round as round
 from .ops import sum as sum
+from .saving import load, save
 from .tensor import Tensor, as_tensor
+
+# `tensor` is the factory function (torch.tensor's name), which hides the submodule of the
+# same name as an attribute: `from tinygrad_fish.tensor import Tensor` still works (it goes
+# through sys.modules), `import tinygrad_fish.tensor as m` would give the function.
 
 __version__ = "0.1.0"
 
@@ -135,6 +156,7 @@ __all__ = [
     "TinygradFishError",
     "__version__",
     "add",
+    "arange",
     "arccos",
     "arccosh",
     "arcsin",
@@ -159,19 +181,24 @@ __all__ = [
     "div",
     "dot",
     "einsum",
+    "empty",
     "enable_grad",
     "exp",
     "exp2",
     "expand_dims",
     "expm1",
+    "eye",
     "flip",
     "floor",
+    "full",
+    "full_like",
     "getitem",
     "grad",
     "gradcheck",
     "gradgradcheck",
     "hypot",
     "is_grad_enabled",
+    "load",
     "log",
     "log1p",
     "log2",
@@ -188,10 +215,17 @@ __all__ = [
     "neg",
     "no_grad",
     "numerical_gradient",
+    "ones",
+    "ones_like",
     "outer",
     "pad",
+    "rand",
+    "rand_like",
+    "randn",
+    "randn_like",
     "relu",
     "reshape",
+    "save",
     "scope",
     "set_grad_enabled",
     "sigmoid",
@@ -208,9 +242,12 @@ __all__ = [
     "swapaxes",
     "tan",
     "tanh",
+    "tensor",
     "tensordot",
     "transpose",
     "trunc",
     "var",
     "where",
+    "zeros",
+    "zeros_like",
 ]

@@ -307,7 +307,8 @@ class Trainer:
             (atomically) before raising :class:`TrainingInterrupted`.
         checkpoint_every: with ``checkpoint``, also write it before the first iteration,
             every this-many iterations and after the last (None: only when a signal stops
-            the run).
+            the run, and after the last iteration of a run that has one on disk, e.g. one
+            resumed, so that no checkpoint is left behind the run's end).
         on_epoch: called with each evaluation row (``{"iteration", "epoch", "train_acc",
             "test_acc"}``), after it is recorded.
         metadata: JSON-able data stored in checkpoints (as their ``config``) and in the
@@ -551,7 +552,10 @@ class Trainer:
                 self._running = None
                 self._phase = "writing the last checkpoint"
                 self._check_finite_weights()
-                if every and self._saved_at != self.current_iter:
+                # A checkpoint on disk (written, or resumed from) is brought up to the end:
+                # one left behind would make a second resume train its last part again.
+                on_disk = every or self._saved_at is not None
+                if on_disk and self._saved_at != self.current_iter:
                     self._write_checkpoint(start, wall_before)
                 if received:  # arrived after the last iteration's check
                     self._stop(received[0], start, wall_before)
