@@ -117,9 +117,40 @@ def test_optimizer_names_are_case_insensitive(
 
 
 def test_missing_data_without_download(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, out, err = run(capsys, "gradcheck", "--data", tmp_path / "nowhere", "--no-download")
+    code, out, err = run(capsys, "gradcheck", "--data", tmp_path, "--no-download")
     assert code == 2 and out == ""
-    assert_one_line_error(err, "tinygrad-fish: error:", "train-images-idx3-ubyte", "not found")
+    # The ways out in the command line's words, not the library's (download=True).
+    assert_one_line_error(
+        err, f"tinygrad-fish: error: train-images-idx3-ubyte (or train-images-idx3-ubyte.gz) "
+        f"not found in {tmp_path}: give --data DIR (or set TINYGRAD_FISH_DATA) to the "
+        "directory holding the four MNIST files, or leave out --no-download to download them")
+    assert "download=True" not in err
+
+
+@pytest.mark.parametrize("via", ["--data", "TINYGRAD_FISH_DATA"])
+def test_a_data_directory_that_does_not_exist_is_not_created(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    via: str
+) -> None:
+    typo = tmp_path / "mnsit" / "deeper"
+    if via == "--data":
+        argv: tuple[str | Path, ...] = ("evaluate", tmp_path / "m.npz", "--data", typo)
+        named = f"--data {typo}"
+    else:
+        monkeypatch.setenv("TINYGRAD_FISH_DATA", str(typo))
+        argv, named = ("gradcheck",), f"TINYGRAD_FISH_DATA={typo}"
+    if via == "--data":  # evaluate reads the model first: give it one
+        from tinygrad_fish.nn import TwoLayerNet
+        from tinygrad_fish.serialization import save
+
+        save(TwoLayerNet(784, 5, 10), tmp_path / "m.npz")
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert_one_line_error(
+        err, f"tinygrad-fish: error: {named}: not a directory (an MNIST directory is not "
+        "created for you, in case it is mistyped): create it, or give --data DIR (or set "
+        "TINYGRAD_FISH_DATA) to the directory holding the four MNIST files")
+    assert not (tmp_path / "mnsit").exists()
 
 
 def test_missing_data_without_network(
@@ -129,12 +160,15 @@ def test_missing_data_without_network(
         raise OSError("Network is unreachable")
 
     monkeypatch.setattr(socket, "create_connection", offline)  # below urllib and http.client
+    (tmp_path / "mnist").mkdir()
     code, _, err = run(capsys, "train", "--iters", "1", "--data", tmp_path / "mnist",
                        "--out", tmp_path / "out")
     assert code == 2
-    # The loader's several-line report (one line per mirror) is folded into one line.
+    # The loader's several-line report (one line per mirror) is folded into one line, and
+    # ends with the ways out.
     assert_one_line_error(err, "could not download", "every mirror failed",
-                          "Network is unreachable")
+                          "Network is unreachable", "; offline? give --data DIR (or set "
+                          "TINYGRAD_FISH_DATA) to the directory holding the four MNIST files")
 
 
 # --------------------------------------------------------------------------- fast: memory
@@ -168,7 +202,7 @@ def test_train_refuses_a_run_too_big_for_memory(
     # No figure for the memory available: no check (the run then stops at the data).
     monkeypatch.setattr(cli_memory, "_available_memory", lambda: None)
     code, _, err = run(capsys, "train", "--batch-size", "60000", "--out", out,
-                       "--data", tmp_path / "none", "--no-download")
+                       "--data", tmp_path, "--no-download")
     assert code == 2
     assert_one_line_error(err, "not found in")
 
