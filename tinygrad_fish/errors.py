@@ -19,6 +19,7 @@ __all__ = [
     "GraphError",
     "IndexingError",
     "InvalidArgumentError",
+    "MissingDependencyError",
     "NotDifferentiableError",
     "ShapeError",
     "TinygradFishError",
@@ -121,3 +122,9 @@ class NotDifferentiableError(TinygradFishError, TypeError):
     """A numpy function (or a ufunc option such as ``out=``) that tinygrad_fish cannot
     differentiate, called with a Tensor that requires grad: its result would silently leave
     the graph, so it is refused. The message names the function and the ways out."""
+
+
+class MissingDependencyError(TinygradFishError, ImportError):
+    """An optional dependency is not installed (the core needs numpy only); the message
+    names what needs it and the pip command that installs it, e.g.
+    ``pip install 'tinygrad-fish[testing]'``."""

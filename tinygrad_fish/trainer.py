@@ -49,7 +49,8 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from .errors import TinygradFishError
+from ._optional import import_optional, install_hint
+from .errors import MissingDependencyError, TinygradFishError
 from .optim import OPTIMIZERS, Optimizer
 
 if TYPE_CHECKING:
@@ -105,7 +106,7 @@ class TrainingInterrupted(TinygradFishError, KeyboardInterrupt):
         self.checkpoint = checkpoint
 
 
-class MatplotlibNotFoundError(TinygradFishError, ImportError):
+class MatplotlibNotFoundError(MissingDependencyError):
     """:meth:`Trainer.save_outputs` draws ``curves.png`` with matplotlib, which is missing."""
 
 
@@ -228,8 +229,9 @@ def _import_matplotlib() -> tuple[Any, Any]:
         from matplotlib.figure import Figure
     except ImportError as e:
         raise MatplotlibNotFoundError(
-            f"drawing curves.png needs matplotlib ({e}): pip install matplotlib, or "
-            "save_outputs(..., curves=False)"
+            f"drawing curves.png needs matplotlib, an optional dependency that is not "
+            f"installed ({e}): {install_hint('matplotlib')}, or save_outputs(..., "
+            "curves=False)"
         ) from e
     return Figure, FigureCanvasAgg
 
@@ -591,8 +593,7 @@ class Trainer:
     def _bar(self) -> Any:
         if self.progress is False:
             return None
-        from tqdm.auto import tqdm  # type: ignore[import-untyped,unused-ignore]
-
+        tqdm = import_optional("tqdm.auto", "the Trainer's progress bar").tqdm
         return tqdm(total=self.max_iter, initial=self.current_iter, desc="train", unit="it",
                     dynamic_ncols=True, disable=None if self.progress is None else False)
 

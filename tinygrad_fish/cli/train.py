@@ -204,15 +204,12 @@ def _blas_threads(n: int) -> Iterator[None]:
     """Run the block with ``n`` BLAS threads (threadpoolctl), restoring the count after.
 
     Raises:
-        CLIError: threadpoolctl (a dependency of the package) is not installed.
+        MissingDependencyError: threadpoolctl (the ``cli`` extra) is not installed.
     """
-    try:
-        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
-    except ImportError as e:
-        raise CLIError(
-            f"train needs threadpoolctl to set its BLAS thread count ({e}); install it with "
-            "'pip install threadpoolctl'"
-        ) from e
+    from .._optional import import_optional
+
+    threadpool_limits = import_optional(
+        "threadpoolctl", "train (to set its BLAS thread count, --threads)").threadpool_limits
     # numpy is imported (at the top of this module), so its BLAS library is loaded and
     # threadpoolctl finds it; it limits only libraries already loaded.
     with threadpool_limits(limits=n, user_api="blas"):
@@ -293,7 +290,10 @@ def _train(
             resumed run's, or a batch is larger than the training set.
         CheckpointError: the checkpoint resumed does not fit, or one cannot be written.
     """
-    from tqdm import tqdm  # type: ignore[import-untyped,unused-ignore]
+    from .._optional import import_optional
+
+    tqdm = import_optional("tqdm", "train").tqdm
+    import_optional("matplotlib", "train (for OUT/curves.png)")
 
     from ..checkpoint import CHECKPOINT_NAME, CheckpointError, remove_stale_temp_files
     from ..nn import SimpleConvNet, TwoLayerNet

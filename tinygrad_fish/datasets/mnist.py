@@ -329,9 +329,18 @@ def _check_deadline(deadline: Any) -> float:
 
 @contextmanager
 def _progress(total: int | None, desc: str, progress: bool | None) -> Iterator[Any]:
-    from tqdm.auto import tqdm  # type: ignore[import-untyped,unused-ignore]
-
+    """A tqdm bar; without tqdm (an optional dependency) none, unless ``progress=True``
+    asked for one (MissingDependencyError)."""
     disable = (not sys.stderr.isatty()) if progress is None else not progress
+    try:
+        from tqdm.auto import tqdm  # type: ignore[import-untyped,unused-ignore]
+    except ImportError:
+        if progress:
+            from tinygrad_fish._optional import import_optional
+
+            import_optional("tqdm.auto", "a download progress bar (progress=True)")
+        yield _NoBar()
+        return
     bar = tqdm(
         total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024,
         disable=disable, leave=False,
@@ -340,6 +349,13 @@ def _progress(total: int | None, desc: str, progress: bool | None) -> Iterator[A
         yield bar
     finally:
         bar.close()
+
+
+class _NoBar:
+    """What :func:`_progress` gives without tqdm: a bar that shows nothing."""
+
+    def update(self, n: int) -> None:
+        pass
 
 
 class _Watchdog:
