@@ -805,3 +805,13 @@ def test_a_finished_resumed_run_leaves_no_stale_checkpoint(
     assert_one_line_error(err, f"the run in {out} is complete (10 of 10 iterations",
                           "pass --iters N (N > 10) to train it longer")
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_train_help_names_threads_overwrite_and_data(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "train", "--help")
+    text = " ".join(out.split())
+    assert code == 0
+    assert "bit-for-bit repeatable, and resumable, at the same thread count, which the " \
+        "checkpoint records and --resume applies" in text
+    assert "one holding a finished run (DIR/model.npz) is refused unless --overwrite" in text
+    assert "MNIST directory, which must exist (default: $TINYGRAD_FISH_DATA" in text
