@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP) graphviz
-	$(BIN)/python -m tinygrad_fish train --out $(OUT)
+	$(BIN)/python -m tinygrad_fish train --out $(OUT) --overwrite
 	@if command -v dot >/dev/null; then \
 	  $(BIN)/python -m tinygrad_fish graph --out $(OUT)/graph.svg; \
 	else \

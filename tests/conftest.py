@@ -9,8 +9,24 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import network_guard
 import numpy  # noqa: F401  (loads the BLAS library that threadpoolctl limits below)
+import pytest
 from hypothesis import HealthCheck, settings
+
+# No test may touch the network (see tests/network_guard.py): other hosts are refused.
+network_guard.install()
+
+
+@pytest.fixture(autouse=True)
+def _no_network():
+    """Fail a test that tried to reach another machine, even if the code caught the error."""
+    network_guard.ATTEMPTS.clear()
+    yield
+    tried, network_guard.ATTEMPTS[:] = list(network_guard.ATTEMPTS), []
+    if tried:
+        pytest.fail(f"the test tried to use the network: {'; '.join(tried)}", pytrace=False)
+
 
 # Tests read real MNIST from the shared folder beside the checkout (CI sets the variable too);
 # no test may reach for the internet mirrors.

@@ -22,7 +22,8 @@ def mnist_root() -> Path:
     if not env:
         if running_in_ci():
             pytest.fail("CI is set but TINYGRAD_FISH_DATA is not; it must point at MNIST")
-        pytest.skip("TINYGRAD_FISH_DATA is not set")
+        pytest.skip("needs real MNIST: set TINYGRAD_FISH_DATA to a directory holding the four "
+                    "MNIST files (or put them in ../shared/mnist beside the checkout)")
     root = Path(env).expanduser()
     if not root.is_absolute() and not root.is_dir():
         root = REPO / root

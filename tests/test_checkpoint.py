@@ -349,7 +349,7 @@ def test_resume_accepts_the_checkpoints_own_values_then_checks_the_data(
 ) -> None:
     # Same hyperparameters as the checkpoint's: accepted; it stops at the missing data.
     code, _, err = run(capsys, "train", "--resume", run_dir, "--hidden", "8", "--lr", "0.001",
-                       "--optimizer", "adam", "--out", run_dir, "--data", tmp_path / "none",
+                       "--optimizer", "adam", "--out", run_dir, "--data", tmp_path,
                        "--no-download")
     assert code == 2
     assert_one_line_error(err, "not found in")
@@ -788,7 +788,7 @@ def test_resume_refuses_other_threads_than_the_checkpoints(
                           "--threads 1 (the checkpoint's is 2)")
     # The checkpoint's own value is accepted; it then stops at the missing data.
     code, _, err = run(capsys, "train", "--resume", d, "--threads", "2", "--data",
-                       tmp_path / "none", "--no-download")
+                       tmp_path, "--no-download")
     assert code == 2
     assert_one_line_error(err, "not found in")
 

@@ -117,9 +117,40 @@ def test_optimizer_names_are_case_insensitive(
 
 
 def test_missing_data_without_download(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, out, err = run(capsys, "gradcheck", "--data", tmp_path / "nowhere", "--no-download")
+    code, out, err = run(capsys, "gradcheck", "--data", tmp_path, "--no-download")
     assert code == 2 and out == ""
-    assert_one_line_error(err, "tinygrad-fish: error:", "train-images-idx3-ubyte", "not found")
+    # The ways out in the command line's words, not the library's (download=True).
+    assert_one_line_error(
+        err, f"tinygrad-fish: error: train-images-idx3-ubyte (or train-images-idx3-ubyte.gz) "
+        f"not found in {tmp_path}: give --data DIR (or set TINYGRAD_FISH_DATA) to the "
+        "directory holding the four MNIST files, or leave out --no-download to download them")
+    assert "download=True" not in err
+
+
+@pytest.mark.parametrize("via", ["--data", "TINYGRAD_FISH_DATA"])
+def test_a_data_directory_that_does_not_exist_is_not_created(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    via: str
+) -> None:
+    typo = tmp_path / "mnsit" / "deeper"
+    if via == "--data":
+        argv: tuple[str | Path, ...] = ("evaluate", tmp_path / "m.npz", "--data", typo)
+        named = f"--data {typo}"
+    else:
+        monkeypatch.setenv("TINYGRAD_FISH_DATA", str(typo))
+        argv, named = ("gradcheck",), f"TINYGRAD_FISH_DATA={typo}"
+    if via == "--data":  # evaluate reads the model first: give it one
+        from tinygrad_fish.nn import TwoLayerNet
+        from tinygrad_fish.serialization import save
+
+        save(TwoLayerNet(784, 5, 10), tmp_path / "m.npz")
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert_one_line_error(
+        err, f"tinygrad-fish: error: {named}: not a directory (an MNIST directory is not "
+        "created for you, in case it is mistyped): create it, or give --data DIR (or set "
+        "TINYGRAD_FISH_DATA) to the directory holding the four MNIST files")
+    assert not (tmp_path / "mnsit").exists()
 
 
 def test_missing_data_without_network(
@@ -129,12 +160,15 @@ def test_missing_data_without_network(
         raise OSError("Network is unreachable")
 
     monkeypatch.setattr(socket, "create_connection", offline)  # below urllib and http.client
+    (tmp_path / "mnist").mkdir()
     code, _, err = run(capsys, "train", "--iters", "1", "--data", tmp_path / "mnist",
                        "--out", tmp_path / "out")
     assert code == 2
-    # The loader's several-line report (one line per mirror) is folded into one line.
+    # The loader's several-line report (one line per mirror) is folded into one line, and
+    # ends with the ways out.
     assert_one_line_error(err, "could not download", "every mirror failed",
-                          "Network is unreachable")
+                          "Network is unreachable", "; offline? give --data DIR (or set "
+                          "TINYGRAD_FISH_DATA) to the directory holding the four MNIST files")
 
 
 # --------------------------------------------------------------------------- fast: memory
@@ -168,7 +202,7 @@ def test_train_refuses_a_run_too_big_for_memory(
     # No figure for the memory available: no check (the run then stops at the data).
     monkeypatch.setattr(cli_memory, "_available_memory", lambda: None)
     code, _, err = run(capsys, "train", "--batch-size", "60000", "--out", out,
-                       "--data", tmp_path / "none", "--no-download")
+                       "--data", tmp_path, "--no-download")
     assert code == 2
     assert_one_line_error(err, "not found in")
 
@@ -713,3 +747,71 @@ def test_evaluate_refuses_a_convnet_of_another_shape(
     assert code == 2 and out == ""
     assert_one_line_error(err, "shapes do not fit the SimpleConvNet train builds",
                           "W1 (8, 1, 5, 5)")
+
+
+# --------------------------------------------------------------------------- slow: finished runs
+
+
+@pytest.mark.slow
+def test_train_over_a_finished_run_refuses_unless_overwrite(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    data = ("--data", mnist_root(), "--no-download")
+    assert run(capsys, "train", "--iters", "10", "--out", out, *data)[0] == 0
+    model = (out / "model.npz").read_bytes()
+    code, stdout, err = run(capsys, "train", "--iters", "5", "--out", out, *data)
+    assert code == 2 and stdout == ""
+    assert_one_line_error(err, f"tinygrad-fish: error: {out} holds a finished run "
+                          f"({out / 'model.npz'}): pass --overwrite to replace it")
+    assert (out / "model.npz").read_bytes() == model
+    assert run(capsys, "train", "--iters", "5", "--out", out, "--overwrite", *data)[0] == 0
+    assert (out / "model.npz").read_bytes() != model
+    assert json.loads((out / "metrics.json").read_text())["hyperparameters"]["iters"] == 5
+
+
+@pytest.mark.slow
+def test_a_finished_resumed_run_leaves_no_stale_checkpoint(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Interrupted after iteration 3 of 10 (no --checkpoint-every), resumed to the end: the
+    checkpoint is brought to iteration 10, and a second --resume says the run is complete
+    and rewrites nothing (it used to train iterations 4-10 again from the stale one)."""
+    import signal
+
+    from tinygrad_fish.checkpoint import CHECKPOINT_NAME, load_checkpoint
+
+    real_step = Trainer._loss_and_gradient
+    calls: list[int] = []
+
+    def step(*args: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 3:
+            signal.raise_signal(signal.SIGINT)
+        return real_step(*args)
+
+    monkeypatch.setattr(Trainer, "_loss_and_gradient", step)
+    out = tmp_path / "run"
+    code, _, _ = run(capsys, "train", "--iters", "10", "--out", out, "--data", mnist_root(),
+                     "--no-download")
+    assert code == 130 and load_checkpoint(out / CHECKPOINT_NAME).iteration == 3
+    monkeypatch.undo()
+
+    assert run(capsys, "train", "--resume", out)[0] == 0
+    assert load_checkpoint(out / CHECKPOINT_NAME).iteration == 10
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    code, stdout, err = run(capsys, "train", "--resume", out)
+    assert code == 0 and stdout == ""
+    assert_one_line_error(err, f"the run in {out} is complete (10 of 10 iterations",
+                          "pass --iters N (N > 10) to train it longer")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_train_help_names_threads_overwrite_and_data(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "train", "--help")
+    text = " ".join(out.split())
+    assert code == 0
+    assert "bit-for-bit repeatable, and resumable, at the same thread count, which the " \
+        "checkpoint records and --resume applies" in text
+    assert "one holding a finished run (DIR/model.npz) is refused unless --overwrite" in text
+    assert "MNIST directory, which must exist (default: $TINYGRAD_FISH_DATA" in text

@@ -193,3 +193,61 @@ def test_backward_takes_a_python_number_as_the_gradient():
     np.testing.assert_array_equal(x.grad.data, [6.0, 6.0])
     (gx,) = tf.grad((x * x).sum(), x, 0.5)
     np.testing.assert_array_equal(gx.data, [1.0, 2.0])
+
+
+# --------------------------------------------------------------------------- truth values, any/all
+
+
+AMBIGUOUS = r"the truth value of a Tensor with {n} elements \(shape {shape}\) is ambiguous: " \
+    r"use \.any\(\) or \.all\(\)"
+
+
+def test_if_on_a_tensor_of_several_elements_says_what_happened():
+    t = Tensor([1.0, 2.0, 3.0])
+    with pytest.raises(ShapeError, match=AMBIGUOUS.format(n=3, shape=r"\(3,\)")):
+        if t:
+            pass
+    with pytest.raises(ShapeError, match=AMBIGUOUS.format(n=0, shape=r"\(0,\)")):
+        bool(Tensor(np.zeros(0)))
+
+
+def test_assert_equal_and_in_list_say_to_use_all():
+    t, u = Tensor([[1.0, 2.0]]), Tensor([[1.0, 2.0]])
+    with pytest.raises(ShapeError, match=r"write 'assert \(t == u\)\.all\(\)'") as e:
+        assert t == u
+    assert "item()" not in str(e.value)
+    with pytest.raises(ShapeError, match=r"'t in a_list' compares t with each item"):
+        _ = t in [Tensor([[0.0, 0.0]]), u]
+    assert (t == u).all()
+    assert t in [t]  # the identity check comes first, as for numpy arrays
+
+
+def test_bool_of_a_one_element_tensor():
+    assert bool(Tensor(2.0)) is True
+    assert bool(Tensor([[0.0]])) is False
+    assert bool(Tensor([1.0]) > 0) is True
+
+
+@pytest.mark.parametrize("name", ["any", "all"])
+@pytest.mark.parametrize("axis", [None, 0, 1, -1, (0, 1)])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_any_all_match_numpy(name, axis, keepdims):
+    a = np.array([[0.0, 1.0, 2.0], [0.0, 0.0, 3.0]])
+    t = Tensor(a, requires_grad=True)
+    want = getattr(np, name)(a, axis=axis, keepdims=keepdims)
+    for got in (getattr(t, name)(axis=axis, keepdims=keepdims),
+                getattr(tf, name)(t, axis, keepdims),
+                getattr(tf, name)(a, axis=axis, keepdims=keepdims)):
+        assert isinstance(got, Tensor)
+        assert got.dtype == np.bool_ and got.shape == want.shape
+        np.testing.assert_array_equal(got.data, want)
+        assert not got.requires_grad and got.grad_fn is None
+
+
+def test_any_all_of_empty_and_their_axis_errors():
+    e = Tensor(np.zeros((0, 2)))
+    assert e.any().item() is False and e.all().item() is True
+    with pytest.raises(ShapeError, match=r"any: axis 2 is out of range for a tensor of shape"):
+        e.any(axis=2)
+    with pytest.raises(ShapeError, match=r"all: repeated axis in \(0, 0\)"):
+        e.all(axis=(0, 0))

@@ -477,8 +477,10 @@ def test_save_outputs_without_matplotlib_says_so_and_writes_nothing(
         monkeypatch.setitem(sys.modules, name, None)  # import raises ImportError
     with pytest.raises(MatplotlibNotFoundError) as info:
         trainer.save_outputs(tmp_path / "out")
-    assert str(info.value).startswith("drawing curves.png needs matplotlib (")
-    assert str(info.value).endswith("): pip install matplotlib, or save_outputs(..., "
+    assert str(info.value).startswith(
+        "drawing curves.png needs matplotlib, an optional dependency that is not installed (")
+    assert "pip install 'tinygrad-fish[cli]'" in str(info.value)
+    assert str(info.value).endswith("(or pip install matplotlib), or save_outputs(..., "
                                     "curves=False)")
     assert isinstance(info.value, ImportError)
     assert not (tmp_path / "out").exists()

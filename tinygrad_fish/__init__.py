@@ -39,6 +39,22 @@ from .errors import (
     ShapeError,
     TinygradFishError,
 )
+from .factories import (
+    arange,
+    empty,
+    eye,
+    full,
+    full_like,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randn,
+    randn_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
 from .numerical import gradcheck, gradgradcheck, numerical_gradient
 from .ops import abs as abs
 from .ops import (
@@ -123,17 +139,24 @@ from .ops import (
     var,
     where,
 )
+from .ops import all as all
+from .ops import any as any
 from .ops import max as max
 from .ops import min as min
 from .ops import pow as pow
 from .ops import round as round
 from .ops import sum as sum
+from .saving import load, save
 from .tensor import Tensor, as_tensor
+
+# `tensor` is the factory function (torch.tensor's name), which hides the submodule of the
+# same name as an attribute: `from tinygrad_fish.tensor import Tensor` still works (it goes
+# through sys.modules), `import tinygrad_fish.tensor as m` would give the function.
 
 __version__ = "0.1.0"
 
 # Not in __all__, so that `from tinygrad_fish import *` leaves Python's builtins alone; they
-# are tf.abs, tf.max, tf.min, tf.pow, tf.round and tf.sum.
+# are tf.abs, tf.all, tf.any, tf.max, tf.min, tf.pow, tf.round and tf.sum.
 __all__ = [
     "AnomalyError",
     "DTypeError",
@@ -147,6 +170,7 @@ __all__ = [
     "TinygradFishError",
     "__version__",
     "add",
+    "arange",
     "arccos",
     "arccosh",
     "arcsin",
@@ -172,6 +196,7 @@ __all__ = [
     "div",
     "dot",
     "einsum",
+    "empty",
     "enable_grad",
     "erf",
     "erfc",
@@ -179,9 +204,12 @@ __all__ = [
     "exp2",
     "expand_dims",
     "expm1",
+    "eye",
     "flatten",
     "flip",
     "floor",
+    "full",
+    "full_like",
     "gather",
     "gelu",
     "getitem",
@@ -191,6 +219,7 @@ __all__ = [
     "hypot",
     "is_grad_enabled",
     "leaky_relu",
+    "load",
     "log",
     "log1p",
     "log2",
@@ -208,11 +237,18 @@ __all__ = [
     "no_grad",
     "norm",
     "numerical_gradient",
+    "ones",
+    "ones_like",
     "outer",
     "pad",
+    "rand",
+    "rand_like",
+    "randn",
+    "randn_like",
     "relu",
     "repeat_interleave",
     "reshape",
+    "save",
     "scope",
     "set_grad_enabled",
     "sigmoid",
@@ -232,6 +268,7 @@ __all__ = [
     "take_along_axis",
     "tan",
     "tanh",
+    "tensor",
     "tensordot",
     "tile",
     "transpose",
@@ -239,4 +276,6 @@ __all__ = [
     "unsqueeze",
     "var",
     "where",
+    "zeros",
+    "zeros_like",
 ]

@@ -11,11 +11,15 @@ from __future__ import annotations
 __all__ = [
     "AnomalyError",
     "DTypeError",
+    "DataDirectoryError",
+    "DataNotFoundError",
     "DatasetError",
+    "DownloadError",
     "GradcheckError",
     "GraphError",
     "IndexingError",
     "InvalidArgumentError",
+    "MissingDependencyError",
     "NotDifferentiableError",
     "ShapeError",
     "TinygradFishError",
@@ -41,6 +45,37 @@ class GraphError(TinygradFishError, RuntimeError):
 
 class DatasetError(TinygradFishError, OSError):
     """A data set file that is missing, malformed, fails its checksum, or cannot be fetched."""
+
+
+class DataNotFoundError(DatasetError):
+    """A data set file is missing (or corrupted) and downloading is off (``download=False``,
+    the command line's ``--no-download``).
+
+    Attributes:
+        problem: what is wrong, without the advice (e.g. ``"t10k-images-idx3-ubyte (or
+            t10k-images-idx3-ubyte.gz) not found in /data"``).
+    """
+
+    problem: str = ""
+
+
+class DataDirectoryError(DatasetError):
+    """The data directory named by ``$TINYGRAD_FISH_DATA`` or ``root=`` is not a directory.
+    Only the default cache directory is ever created, never one that may be mistyped.
+
+    Attributes:
+        path: the directory named.
+        source: ``"TINYGRAD_FISH_DATA"`` (the environment variable) or ``"root"`` (the
+            argument; the command line's ``--data``).
+    """
+
+    path: str = ""
+    source: str = ""
+
+
+class DownloadError(DatasetError):
+    """A data set file could not be downloaded: every mirror failed (the message lists
+    each and why); offline, point ``$TINYGRAD_FISH_DATA`` at a copy instead."""
 
 
 class GradcheckError(TinygradFishError, AssertionError):
@@ -87,3 +122,9 @@ class NotDifferentiableError(TinygradFishError, TypeError):
     """A numpy function (or a ufunc option such as ``out=``) that tinygrad_fish cannot
     differentiate, called with a Tensor that requires grad: its result would silently leave
     the graph, so it is refused. The message names the function and the ways out."""
+
+
+class MissingDependencyError(TinygradFishError, ImportError):
+    """An optional dependency is not installed (the core needs numpy only); the message
+    names what needs it and the pip command that installs it, e.g.
+    ``pip install 'tinygrad-fish[testing]'``."""

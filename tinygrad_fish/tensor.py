@@ -347,7 +347,21 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
-        return bool(self.item())
+        """``if t:`` for a one-element tensor.
+
+        Raises:
+            ShapeError: the tensor does not have exactly one element (``if t:``, ``assert
+                t == u`` and ``t in some_list`` on such tensors all land here).
+        """
+        n = self.data.size
+        if n != 1:
+            raise ShapeError(
+                f"the truth value of a Tensor with {n} elements (shape {self.shape}) is "
+                "ambiguous: use .any() or .all() (comparisons such as t == u are "
+                "elementwise, so write 'assert (t == u).all()'; 't in a_list' compares t "
+                "with each item the same way)"
+            )
+        return bool(self.data.item())
 
     def __str__(self) -> str:
         """The values as numpy prints them (``print(loss)`` shows ``2.302...``, as the book's
@@ -626,6 +640,24 @@ class Tensor:
                 empty.
         """
         return _reduce.min(self, axis, keepdims)
+
+    def any(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """Whether any element over ``axis`` is true (nonzero): a bool tensor, not
+        differentiable; shapes as :meth:`sum`.
+
+        Raises:
+            ShapeError: an axis is out of range, repeated or not an int.
+        """
+        return _reduce.any(self, axis, keepdims)
+
+    def all(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """Whether every element over ``axis`` is true (nonzero): a bool tensor, not
+        differentiable; shapes as :meth:`sum`.
+
+        Raises:
+            ShapeError: an axis is out of range, repeated or not an int.
+        """
+        return _reduce.all(self, axis, keepdims)
 
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """Indices of the maxima (not differentiable; an int64 tensor): a 0-d tensor for

@@ -26,7 +26,9 @@ its own, checked against exact expected values rather than central differences
 - :func:`non_contiguous`: the same values as a transposed, strided, reversed or broadcast
   view, to check that an op's gradient does not depend on memory layout.
 
-Requires Hypothesis (``pip install tinygrad_fish[testing]``).
+Requires Hypothesis, an optional dependency (``pip install 'tinygrad-fish[testing]'``);
+without it, importing this module raises
+:class:`~tinygrad_fish.errors.MissingDependencyError` saying so.
 """
 
 from __future__ import annotations
@@ -37,8 +39,18 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
+
+from ._optional import install_hint
+from .errors import MissingDependencyError
+
+try:
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+except ImportError as e:
+    raise MissingDependencyError(
+        f"tinygrad_fish.testing needs hypothesis, an optional dependency that is not "
+        f"installed ({e}): {install_hint('hypothesis')}"
+    ) from e
 
 from .numerical import gradcheck, gradgradcheck
 from .tensor import Tensor

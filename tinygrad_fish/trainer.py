@@ -49,7 +49,8 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from .errors import TinygradFishError
+from ._optional import import_optional, install_hint
+from .errors import MissingDependencyError, TinygradFishError
 from .optim import OPTIMIZERS, Optimizer
 
 if TYPE_CHECKING:
@@ -105,7 +106,7 @@ class TrainingInterrupted(TinygradFishError, KeyboardInterrupt):
         self.checkpoint = checkpoint
 
 
-class MatplotlibNotFoundError(TinygradFishError, ImportError):
+class MatplotlibNotFoundError(MissingDependencyError):
     """:meth:`Trainer.save_outputs` draws ``curves.png`` with matplotlib, which is missing."""
 
 
@@ -228,8 +229,9 @@ def _import_matplotlib() -> tuple[Any, Any]:
         from matplotlib.figure import Figure
     except ImportError as e:
         raise MatplotlibNotFoundError(
-            f"drawing curves.png needs matplotlib ({e}): pip install matplotlib, or "
-            "save_outputs(..., curves=False)"
+            f"drawing curves.png needs matplotlib, an optional dependency that is not "
+            f"installed ({e}): {install_hint('matplotlib')}, or save_outputs(..., "
+            "curves=False)"
         ) from e
     return Figure, FigureCanvasAgg
 
@@ -307,7 +309,8 @@ class Trainer:
             (atomically) before raising :class:`TrainingInterrupted`.
         checkpoint_every: with ``checkpoint``, also write it before the first iteration,
             every this-many iterations and after the last (None: only when a signal stops
-            the run).
+            the run, and after the last iteration of a run that has one on disk, e.g. one
+            resumed, so that no checkpoint is left behind the run's end).
         on_epoch: called with each evaluation row (``{"iteration", "epoch", "train_acc",
             "test_acc"}``), after it is recorded.
         metadata: JSON-able data stored in checkpoints (as their ``config``) and in the
@@ -551,7 +554,10 @@ class Trainer:
                 self._running = None
                 self._phase = "writing the last checkpoint"
                 self._check_finite_weights()
-                if every and self._saved_at != self.current_iter:
+                # A checkpoint on disk (written, or resumed from) is brought up to the end:
+                # one left behind would make a second resume train its last part again.
+                on_disk = every or self._saved_at is not None
+                if on_disk and self._saved_at != self.current_iter:
                     self._write_checkpoint(start, wall_before)
                 if received:  # arrived after the last iteration's check
                     self._stop(received[0], start, wall_before)
@@ -587,8 +593,7 @@ class Trainer:
     def _bar(self) -> Any:
         if self.progress is False:
             return None
-        from tqdm.auto import tqdm  # type: ignore[import-untyped,unused-ignore]
-
+        tqdm = import_optional("tqdm.auto", "the Trainer's progress bar").tqdm
         return tqdm(total=self.max_iter, initial=self.current_iter, desc="train", unit="it",
                     dynamic_ncols=True, disable=None if self.progress is None else False)
 

@@ -47,8 +47,9 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 
+from ._optional import install_hint
 from .autograd import Function
-from .errors import GraphError, TinygradFishError
+from .errors import GraphError, MissingDependencyError, TinygradFishError
 from .tensor import Tensor
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "GraphvizNotFoundError",
+    "GraphvizPackageNotFoundError",
     "draw_graph",
     "render_book_graph",
     "render_graph",
@@ -64,6 +66,10 @@ __all__ = [
 
 class GraphvizNotFoundError(TinygradFishError, RuntimeError):
     """The Graphviz ``dot`` program (or the ``graphviz`` Python package) is not installed."""
+
+
+class GraphvizPackageNotFoundError(GraphvizNotFoundError, MissingDependencyError):
+    """The ``graphviz`` Python package (the ``viz`` extra) is not installed."""
 
 
 class _NamedParameters(Protocol):
@@ -830,9 +836,10 @@ def draw_graph(
 def _import_graphviz() -> Any:
     try:
         import graphviz
-    except ImportError as e:  # pragma: no cover - graphviz is a dependency
-        raise GraphvizNotFoundError(
-            "drawing graphs needs the graphviz Python package: pip install graphviz "
+    except ImportError as e:
+        raise GraphvizPackageNotFoundError(
+            "drawing graphs needs the graphviz Python package, an optional dependency that "
+            f"is not installed: {install_hint('graphviz')} "
             "(and the Graphviz programs to render them: apt-get install graphviz / "
             "brew install graphviz / conda install graphviz)"
         ) from e

@@ -36,7 +36,13 @@ from tinygrad_fish.datasets import (
     load_mnist,
     read_idx,
 )
-from tinygrad_fish.errors import DatasetError, InvalidArgumentError
+from tinygrad_fish.errors import (
+    DataDirectoryError,
+    DataNotFoundError,
+    DatasetError,
+    DownloadError,
+    InvalidArgumentError,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 N_TRAIN, N_TEST = 7, 5
@@ -301,7 +307,9 @@ def test_missing_file_without_download(tmp_path: Path) -> None:
         load_mnist(root=tmp_path, download=False, checksums=CHECKSUMS)
     msg = str(info.value)
     assert f"{TEST_IMG} (or {TEST_IMG}.gz) not found in {tmp_path}" in msg
-    assert "download=True" in msg
+    assert "download=True" in msg and "set $TINYGRAD_FISH_DATA (or root=)" in msg
+    assert isinstance(info.value, DataNotFoundError)
+    assert info.value.problem == f"{TEST_IMG} (or {TEST_IMG}.gz) not found in {tmp_path}"
 
 
 @pytest.mark.parametrize("gz", [True, False])
@@ -355,7 +363,8 @@ def listing(root: Path) -> list[str]:
 
 
 def test_download_success(server: Server, tmp_path: Path) -> None:
-    root = tmp_path / "a" / "b"  # created on demand
+    root = tmp_path / "a" / "b"
+    root.mkdir(parents=True)  # a directory named by root= is never created (see below)
     mirror = server.serve("m1", FILES)
     paths = download_mnist(root, mirrors=[mirror], checksums=CHECKSUMS, progress=True)
     assert listing(root) == sorted(n + ".gz" for n in NAMES)
@@ -469,17 +478,70 @@ def test_bad_gzip_cache_is_refetched(server: Server, tmp_path: Path) -> None:
     assert read_idx(tmp_path / (TRAIN_LBL + ".gz")).shape == (N_TRAIN,)
 
 
-def test_unwritable_dir(server: Server, tmp_path: Path) -> None:
+def test_unwritable_default_dir(
+    server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
-    root = blocker / "mnist"
+    monkeypatch.delenv("TINYGRAD_FISH_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    root = blocker / "tinygrad_fish" / "mnist"
     mirror = server.serve("m1", FILES)
     with pytest.raises(DatasetError) as info:
-        load_mnist(root=root, mirrors=[mirror], checksums=CHECKSUMS, progress=False)
+        load_mnist(mirrors=[mirror], checksums=CHECKSUMS, progress=False)
     msg = str(info.value)
     assert f"cannot create the MNIST data directory {root}" in msg
     assert "TINYGRAD_FISH_DATA" in msg
     assert server.requests == []
+
+
+def test_the_default_cache_dir_is_created(
+    server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TINYGRAD_FISH_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    mirror = server.serve("m1", FILES)
+    load_mnist(mirrors=[mirror], checksums=CHECKSUMS, progress=False)
+    assert listing(tmp_path / "cache" / "tinygrad_fish" / "mnist") == sorted(
+        n + ".gz" for n in NAMES)
+
+
+@pytest.mark.parametrize("download", [True, False])
+@pytest.mark.parametrize("via", ["root", "env"])
+def test_a_named_data_dir_that_does_not_exist_is_not_created(
+    server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, via: str, download: bool
+) -> None:
+    """``TINYGRAD_FISH_DATA=/nonexistent`` used to create /nonexistent, then download into
+    it; a mistyped directory is refused, naming how it was given, and nothing fetched."""
+    typo = tmp_path / "mnsit"
+    mirror = server.serve("m1", FILES)
+    kwargs: dict[str, Any] = dict(mirrors=[mirror], checksums=CHECKSUMS, progress=False)
+    if via == "root":
+        kwargs["root"] = typo
+        named = f"root='{typo}'"
+    else:
+        monkeypatch.setenv("TINYGRAD_FISH_DATA", str(typo))
+        named = f"$TINYGRAD_FISH_DATA={typo}"
+    with pytest.raises(DataDirectoryError) as info:
+        load_mnist(download=download, **kwargs)
+    assert str(info.value).startswith(
+        f"the MNIST directory {typo} ({named}) does not exist; it is not created for you, "
+        "in case it is mistyped: create it, or name the directory holding the four MNIST "
+        "files (unset $TINYGRAD_FISH_DATA and pass no root to download them into "
+        "~/.cache/tinygrad_fish/mnist)")
+    assert isinstance(info.value, DatasetError)
+    assert info.value.path == str(typo)
+    assert info.value.source == ("root" if via == "root" else "TINYGRAD_FISH_DATA")
+    assert not typo.exists() and server.requests == []
+    with pytest.raises(DataDirectoryError, match="is not a directory; it is not created"):
+        (tmp_path / "file").write_text("x")
+        download_mnist(tmp_path / "file", mirrors=[mirror], checksums=CHECKSUMS)
+
+
+def test_every_mirror_failing_is_a_download_error(server: Server, tmp_path: Path) -> None:
+    with pytest.raises(DownloadError, match="every mirror failed"):
+        download_mnist(tmp_path, mirrors=[server.mirror("missing")], checksums=CHECKSUMS,
+                       progress=False)
 
 
 # --------------------------------------------------------------------------- real MNIST

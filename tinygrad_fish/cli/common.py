@@ -137,12 +137,12 @@ def _optimizers() -> Mapping[str, type[Optimizer]]:
 def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--data", metavar="DIR", type=_path, default=None,
-        help="MNIST directory (default: $TINYGRAD_FISH_DATA, else a cache directory "
-        "MNIST is downloaded into)",
+        help="MNIST directory, which must exist (default: $TINYGRAD_FISH_DATA, else "
+        "~/.cache/tinygrad_fish/mnist, created and downloaded into, 11 MB)",
     )
     p.add_argument(
         "--no-download", dest="download", action="store_false",
-        help="fail rather than download missing MNIST files",
+        help="fail rather than download missing MNIST files (give --data instead)",
     )
 
 
@@ -151,9 +151,28 @@ def _load_mnist(args: argparse.Namespace, *, one_hot_label: bool,
     """``x_train, t_train, x_test, t_test``, normalized, and flattened (or (N, 1, 28, 28)
     images for a convolutional net) as the book loads them."""
     from ..datasets import load_mnist
+    from ..errors import DataDirectoryError, DataNotFoundError, DownloadError
 
-    (x_train, t_train), (x_test, t_test) = load_mnist(
-        normalize=True, flatten=flatten, one_hot_label=one_hot_label,
-        root=args.data, download=args.download,
-    )
+    # The library's errors name its arguments (root=, download=True); these name the
+    # command line's ways out.
+    where = ("give --data DIR (or set TINYGRAD_FISH_DATA) to the directory holding the four "
+             "MNIST files")
+    try:
+        (x_train, t_train), (x_test, t_test) = load_mnist(
+            normalize=True, flatten=flatten, one_hot_label=one_hot_label,
+            root=args.data, download=args.download,
+        )
+    except DataDirectoryError as e:
+        named = (f"--data {e.path}" if e.source == "root"
+                 else f"TINYGRAD_FISH_DATA={e.path}")
+        raise CLIError(
+            f"{named}: not a directory (an MNIST directory is not created for you, in "
+            f"case it is mistyped): create it, or {where}"
+        ) from e
+    except DataNotFoundError as e:
+        raise CLIError(
+            f"{e.problem}: {where}, or leave out --no-download to download them (11 MB)"
+        ) from e
+    except DownloadError as e:
+        raise CLIError(f"{_one_line(e)}; offline? {where}") from e
     return x_train, t_train, x_test, t_test

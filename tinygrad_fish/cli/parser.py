@@ -103,7 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
         "checkpoint records and --resume applies",
     )
     p.add_argument("--out", metavar="DIR", type=_path, default=None,
-                   help="output directory (default: runs/train; with --resume, its DIR)")
+                   help="output directory (default: runs/train; with --resume, its DIR); "
+                   "one holding a finished run (DIR/model.npz) is refused unless --overwrite")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the outputs of a finished run in --out DIR (a checkpoint "
+                   "there is still refused: resume it or delete it)")
     p.add_argument(
         "--checkpoint-every", metavar="N", type=_positive_int, default=None,
         help="write OUT/checkpoint.npz (atomically) before the first iteration, every N "

@@ -54,6 +54,8 @@ _RESUME_FIXED = {
     "batch_size": "--batch-size", "seed": "--seed", "dtype": "--dtype", "threads": "--threads",
 }
 DEFAULT_OUT = Path("runs/train")
+#: The trained weights ``train`` writes into its output directory.
+MODEL_NAME = "model.npz"
 
 
 def _check_batch_size(batch_size: int, train_size: int) -> None:
@@ -116,7 +118,8 @@ def _train_config(args: argparse.Namespace) -> tuple[dict[str, Any], Path, Check
     ``--iters``, ``--checkpoint-every`` and ``--data``, which do not change the run.
 
     Raises:
-        CLIError: a new run's ``OUT`` holds a checkpoint; a resumed run with another
+        CLIError: a new run's ``OUT`` holds a checkpoint, or a finished run's model
+            without ``--overwrite``; a resumed run with another
             ``--out``, other hyperparameters, or fewer ``--iters`` than it has done.
         CheckpointError: the checkpoint to resume is missing, corrupt or invalid.
     """
@@ -130,6 +133,12 @@ def _train_config(args: argparse.Namespace) -> tuple[dict[str, Any], Path, Check
             raise CLIError(
                 f"{out_dir} holds the checkpoint of an earlier run: continue it with "
                 f"'--resume {out_dir}', or delete {path} to start over there"
+            )
+        model = out_dir / MODEL_NAME
+        if model.exists() and not getattr(args, "overwrite", False):
+            raise CLIError(
+                f"{out_dir} holds a finished run ({model}): pass --overwrite to replace it, "
+                "or choose another --out"
             )
         network = args.network if args.network is not None else "two-layer-net"
         conv = network == "simple-convnet"
@@ -195,15 +204,12 @@ def _blas_threads(n: int) -> Iterator[None]:
     """Run the block with ``n`` BLAS threads (threadpoolctl), restoring the count after.
 
     Raises:
-        CLIError: threadpoolctl (a dependency of the package) is not installed.
+        MissingDependencyError: threadpoolctl (the ``cli`` extra) is not installed.
     """
-    try:
-        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
-    except ImportError as e:
-        raise CLIError(
-            f"train needs threadpoolctl to set its BLAS thread count ({e}); install it with "
-            "'pip install threadpoolctl'"
-        ) from e
+    from .._optional import import_optional
+
+    threadpool_limits = import_optional(
+        "threadpoolctl", "train (to set its BLAS thread count, --threads)").threadpool_limits
     # numpy is imported (at the top of this module), so its BLAS library is loaded and
     # threadpoolctl finds it; it limits only libraries already loaded.
     with threadpool_limits(limits=n, user_api="blas"):
@@ -238,6 +244,15 @@ def _cmd_train(args: argparse.Namespace) -> int:
             the last one written whole).
     """
     config, out_dir, resumed = _train_config(args)
+    if (resumed is not None and resumed.iteration == config["iters"]
+            and (out_dir / MODEL_NAME).exists()):
+        print(
+            f"{PROG}: the run in {out_dir} is complete ({resumed.iteration} of "
+            f"{config['iters']} iterations; its outputs are there): nothing to do; pass "
+            f"--iters N (N > {config['iters']}) to train it longer",
+            file=sys.stderr,
+        )
+        return 0
     _check_batch_size(config["batch_size"], MNIST_TRAIN_SIZE)
     need, available = _check_memory(config)
     progress = _Progress()
@@ -275,7 +290,10 @@ def _train(
             resumed run's, or a batch is larger than the training set.
         CheckpointError: the checkpoint resumed does not fit, or one cannot be written.
     """
-    from tqdm import tqdm  # type: ignore[import-untyped,unused-ignore]
+    from .._optional import import_optional
+
+    tqdm = import_optional("tqdm", "train").tqdm
+    import_optional("matplotlib", "train (for OUT/curves.png)")
 
     from ..checkpoint import CHECKPOINT_NAME, CheckpointError, remove_stale_temp_files
     from ..nn import SimpleConvNet, TwoLayerNet

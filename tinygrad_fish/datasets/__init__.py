@@ -1,8 +1,15 @@
 """Data sets for the fish book: MNIST, read from IDX files without pickle; DeZero's
 :class:`Dataset`, :class:`ArrayDataset`, :class:`Spiral` and :class:`DataLoader`.
 
+The files are read from ``$TINYGRAD_FISH_DATA`` if set, else downloaded once (11 MB,
+checksummed) into ``~/.cache/tinygrad_fish/mnist``; this example is not run by the
+doctests, which must not touch the network:
+
 >>> from tinygrad_fish.datasets import load_mnist
->>> (x_train, t_train), (x_test, t_test) = load_mnist(normalize=True, one_hot_label=True)
+>>> (x_train, t_train), (x_test, t_test) = load_mnist(  # doctest: +SKIP
+...     normalize=True, one_hot_label=True)
+>>> x_train.shape, t_train.shape  # doctest: +SKIP
+((60000, 784), (60000, 10))
 """
 
 from tinygrad_fish.datasets.base import ArrayDataset, Dataset

@@ -43,7 +43,13 @@ from typing import IO, Any
 import numpy as np
 import numpy.typing as npt
 
-from tinygrad_fish.errors import DatasetError, InvalidArgumentError
+from tinygrad_fish.errors import (
+    DataDirectoryError,
+    DataNotFoundError,
+    DatasetError,
+    DownloadError,
+    InvalidArgumentError,
+)
 
 __all__ = [
     "DEFAULT_DEADLINE",
@@ -139,7 +145,30 @@ def default_data_dir() -> Path:
 
 
 def _resolve_root(root: str | os.PathLike[str] | None) -> Path:
-    return default_data_dir() if root is None else Path(root).expanduser()
+    """The data directory: ``root``, ``$TINYGRAD_FISH_DATA`` or the default cache directory.
+    Only the last may be created later; a directory named by the other two must exist.
+
+    Raises:
+        DataDirectoryError: ``root`` or ``$TINYGRAD_FISH_DATA`` is not a directory.
+    """
+    if root is not None:
+        path, source = Path(root).expanduser(), "root"
+    elif os.environ.get(_ENV_VAR):
+        path, source = default_data_dir(), _ENV_VAR
+    else:
+        return default_data_dir()
+    if not path.is_dir():
+        what = "does not exist" if not os.path.lexists(path) else "is not a directory"
+        named = f"root={str(path)!r}" if source == "root" else f"${_ENV_VAR}={path}"
+        err = DataDirectoryError(
+            f"the MNIST directory {path} ({named}) {what}; it is not created for you, in "
+            f"case it is mistyped: create it, or name the directory holding the four MNIST "
+            f"files (unset ${_ENV_VAR} and pass no root to download them into "
+            f"~/.cache/tinygrad_fish/mnist)"
+        )
+        err.path, err.source = str(path), source
+        raise err
+    return path
 
 
 # --------------------------------------------------------------------------- IDX parsing
@@ -300,9 +329,18 @@ def _check_deadline(deadline: Any) -> float:
 
 @contextmanager
 def _progress(total: int | None, desc: str, progress: bool | None) -> Iterator[Any]:
-    from tqdm.auto import tqdm  # type: ignore[import-untyped,unused-ignore]
-
+    """A tqdm bar; without tqdm (an optional dependency) none, unless ``progress=True``
+    asked for one (MissingDependencyError)."""
     disable = (not sys.stderr.isatty()) if progress is None else not progress
+    try:
+        from tqdm.auto import tqdm  # type: ignore[import-untyped,unused-ignore]
+    except ImportError:
+        if progress:
+            from tinygrad_fish._optional import import_optional
+
+            import_optional("tqdm.auto", "a download progress bar (progress=True)")
+        yield _NoBar()
+        return
     bar = tqdm(
         total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024,
         disable=disable, leave=False,
@@ -311,6 +349,13 @@ def _progress(total: int | None, desc: str, progress: bool | None) -> Iterator[A
         yield bar
     finally:
         bar.close()
+
+
+class _NoBar:
+    """What :func:`_progress` gives without tqdm: a bar that shows nothing."""
+
+    def update(self, n: int) -> None:
+        pass
 
 
 class _Watchdog:
@@ -523,7 +568,7 @@ def _download_one(
         finally:
             tmp.unlink(missing_ok=True)
     tried = "\n  ".join(failures) if failures else "(no mirrors given)"
-    raise DatasetError(f"could not download {name} into {root}; every mirror failed:\n  {tried}")
+    raise DownloadError(f"could not download {name} into {root}; every mirror failed:\n  {tried}")
 
 
 def _get_file(
@@ -561,7 +606,12 @@ def _get_file(
         if p.exists() and not p.is_file():
             raise _in_the_way(p)
     if not download:
-        raise DatasetError(f"{problem}; call with download=True to fetch it")
+        missing = DataNotFoundError(
+            f"{problem}; call with download=True to fetch it, or set ${_ENV_VAR} (or "
+            "root=) to the directory holding the MNIST files"
+        )
+        missing.problem = problem
+        raise missing
     dest, data = _download_one(
         root, name, mirrors=mirrors, expected_sha=expected_sha, size=size, timeout=timeout,
         deadline=deadline, progress=progress,
@@ -595,7 +645,9 @@ def download_mnist(
     failed download leaves nothing behind.
 
     Args:
-        root: the data directory; ``None`` means :func:`default_data_dir`. Created if needed.
+        root: the data directory; ``None`` means :func:`default_data_dir`. Only the default
+            cache directory (no ``root``, no ``$TINYGRAD_FISH_DATA``) is created if need be;
+            a directory named by either must exist.
         mirrors: base URLs to try, in order.
         checksums: file name -> expected SHA-256 hex digest (``None`` skips the check).
         timeout: seconds a connection or read may stall before that mirror is given up.
@@ -613,10 +665,13 @@ def download_mnist(
         File name (e.g. ``"train-images-idx3-ubyte"``) -> path of the verified file.
 
     Raises:
-        DatasetError: the directory cannot be created or written, a directory (or another
-            non-regular file) is where a file belongs (remove it: it is never removed for
-            you), or every mirror failed for some file (the message lists each mirror and
-            why).
+        DataDirectoryError: (a DatasetError) ``root`` or ``$TINYGRAD_FISH_DATA`` is not a
+            directory.
+        DownloadError: (a DatasetError) every mirror failed for some file (the message
+            lists each mirror and why).
+        DatasetError: the directory cannot be created or written, or a directory (or
+            another non-regular file) is where a file belongs (remove it: it is never
+            removed for you).
         ValueError: ``checksums`` or ``sizes`` has no entry for one of the files.
         InvalidArgumentError: (a ``ValueError``) ``deadline`` is not > 0, or a size is not
             an int >= 0.
@@ -673,13 +728,20 @@ def load_mnist(
         normalize: scale pixels to ``float32`` in ``[0, 1]``.
         flatten: give each image as a 784-vector rather than a ``1x28x28`` array.
         one_hot_label: give labels as one-hot rows.
-        root: the data directory; ``None`` means :func:`default_data_dir`.
+        root: the data directory; ``None`` means :func:`default_data_dir`. A directory
+            named by ``root`` or ``$TINYGRAD_FISH_DATA`` must exist (only the default cache
+            directory is created).
         download: fetch missing or corrupted files (see :func:`download_mnist`); if False,
-            such a file raises :class:`DatasetError`.
+            such a file raises :class:`~tinygrad_fish.errors.DataNotFoundError`.
         mirrors, checksums, timeout, progress, deadline, sizes: as for
             :func:`download_mnist`.
 
     Raises:
+        DataNotFoundError: (a DatasetError) a file is missing or corrupted and
+            ``download=False``.
+        DataDirectoryError: (a DatasetError) ``root`` or ``$TINYGRAD_FISH_DATA`` is not a
+            directory.
+        DownloadError: (a DatasetError) every mirror failed for a file.
         DatasetError: a file is missing (with ``download=False``), corrupted, malformed or
             cannot be fetched, a directory is where a file belongs, or the data directory
             cannot be written. The message names the file and the problem.

@@ -9,7 +9,8 @@ side by side, grouped by family, and a public function for each.
 - :mod:`.special`: ``erf erfc``
 - :mod:`.selection`: ``clip where maximum minimum``
 - :mod:`.cast`: ``astype copy``
-- :mod:`.reduce`: ``sum mean max min var std cumsum``
+- :mod:`.reduce`: ``sum mean max min var std cumsum``, and ``any all`` (bool, not
+  differentiable)
 - :mod:`.shape`: ``reshape transpose broadcast_to sum_to getitem concatenate stack pad``,
   ``squeeze expand_dims unsqueeze flatten swapaxes moveaxis flip tile repeat_interleave``
 - :mod:`.linalg`: ``matmul dot tensordot outer einsum norm``
@@ -57,7 +58,7 @@ from .math import (
     trunc,
 )
 from .nn import cross_entropy, log_softmax, logsumexp, softmax
-from .reduce import cumsum, max, mean, min, std, sum, var
+from .reduce import all, any, cumsum, max, mean, min, std, sum, var
 from .selection import clip, maximum, minimum, where
 from .shape import (
     broadcast_to,
@@ -83,6 +84,8 @@ from .special import erf, erfc
 __all__ = [
     "abs",
     "add",
+    "all",
+    "any",
     "arccos",
     "arccosh",
     "arcsin",

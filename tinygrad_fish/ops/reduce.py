@@ -242,3 +242,27 @@ def cumsum(x: ArrayLike, axis: int | None = None) -> Tensor:
     ax = _normalize_axis("cumsum", t, axis)
     assert ax is not None
     return Cumsum.apply(t, axis=ax[0])
+
+
+def any(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """Whether any element of ``x`` over ``axis`` is true (nonzero): a bool tensor, outside
+    the graph (not differentiable, as the comparisons); shapes as :func:`sum`. ``if
+    (t > 0).any():`` is what ``if t > 0:`` means for a tensor of several elements.
+
+    Raises:
+        ShapeError: an axis is out of range, repeated or not an int.
+    """
+    t = as_tensor(x)
+    return Tensor._wrap(np.any(t.data, axis=_normalize_axis("any", t, axis), keepdims=keepdims))
+
+
+def all(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """Whether every element of ``x`` over ``axis`` is true (nonzero): a bool tensor,
+    outside the graph (not differentiable); shapes as :func:`sum`. ``assert (t ==
+    u).all()`` is what ``assert t == u`` means for tensors of several elements.
+
+    Raises:
+        ShapeError: an axis is out of range, repeated or not an int.
+    """
+    t = as_tensor(x)
+    return Tensor._wrap(np.all(t.data, axis=_normalize_axis("all", t, axis), keepdims=keepdims))
