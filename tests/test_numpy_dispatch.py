@@ -59,8 +59,8 @@ def _draw_inputs(data: st.DataObject, ufunc: np.ufunc) -> list[np.ndarray]:
         return [data.draw(arrays(shapes(max_dims=3), min_value=lo, max_value=hi))]
     sa, sb = data.draw(broadcastable_shapes(max_dims=3))
     if ufunc in KINKED:  # values on a grid, shifted so a and b never tie
-        return [data.draw(distinct_arrays(sa, gap=0.1)),
-                data.draw(distinct_arrays(sb, gap=0.1)) + 0.05]
+        return [data.draw(distinct_arrays(sa, gap=0.1, max_value=4.0)),
+                data.draw(distinct_arrays(sb, gap=0.1, max_value=4.0)) + 0.05]
     if ufunc in (np.hypot, np.arctan2):
         lo = 0.3
     return [data.draw(arrays(sa, min_value=lo, max_value=hi)),
