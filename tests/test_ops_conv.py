@@ -240,3 +240,46 @@ def test_conv2d_filter_gradient_is_the_books_product_bit_for_bit(n):
     dout = np.ascontiguousarray(g.transpose(0, 2, 3, 1)).reshape(-1, 5)
     want = np.dot(col.T, dout).transpose(1, 0).reshape(5, 2, 3, 3)
     assert np.array_equal(w.grad.data, want)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_tiled_max_pool_matches_the_general_path_on_ties_nan_and_views(dtype: type) -> None:
+    # the tiled fast path (stride == window, no pad) against the overlapping general path
+    # run on the same tiles: window 2x2 stride 2 vs window 2x2 stride 2 on a padded-off copy
+    from tinygrad_fish.ops import conv as C
+
+    rng = np.random.default_rng(3)
+    x = rng.integers(-2, 3, (2, 3, 6, 10)).astype(dtype)  # many ties
+    x[0, 0, 0, 1] = np.nan
+    x[1, 2, 3, 3] = np.nan
+    x[1, 2, 2, 2] = np.nan  # two nans in one window: the first wins
+    x[0, 1, :2, :2] = -0.0
+    base = np.zeros((2, 3, 8, 12), dtype=dtype)
+    base[:, :, 1:7, 1:11] = x
+    xv = base[:, :, 1:7, 1:11]  # a non-contiguous view
+    for a in (x, xv):
+        out, index = C._tile_argmax(a, 2, 2)
+        r = np.ascontiguousarray(a).reshape(2, 3, 3, 2, 5, 2).transpose(
+            0, 1, 2, 4, 3, 5).reshape(2, 3, 3, 5, 4)
+        want_index = np.argmax(r, axis=-1)
+        np.testing.assert_array_equal(index, want_index)
+        want = np.take_along_axis(r, want_index[..., None], axis=-1)[..., 0]
+        np.testing.assert_array_equal(out, want)
+        assert out.dtype == dtype
+        np.testing.assert_array_equal(np.signbit(out), np.signbit(want))
+        np.testing.assert_array_equal(C._tile_select(a, index, 2, 2), want)
+        g = rng.standard_normal(out.shape).astype(dtype)
+        g[0, 0, 0, 0] = -0.0
+        got = C._tile_scatter(g, index, a.shape, 2, 2)
+        d = np.zeros((2, 3, 3, 5, 4), dtype=dtype)
+        np.put_along_axis(d, index[..., None], g[..., None], axis=-1)
+        exp = d.reshape(2, 3, 3, 5, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(a.shape) + 0.0
+        np.testing.assert_array_equal(got, exp)
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(exp))  # 0 + -0.0 is 0.0
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 2, 2), (2, 2, 4, 6), (1, 3, 6, 4)])
+def test_tiled_max_pool_gradients_first_and_second_order(shape: tuple[int, ...]) -> None:
+    x = np.random.default_rng(5).standard_normal(shape)
+    assert_grad_matches(lambda a: max_pool2d(a, 2, 2, 2), x)
+    assert_gradgrad_matches(lambda a: max_pool2d(a, 2, 2, 2) ** 2, x)

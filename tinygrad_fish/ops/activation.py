@@ -38,8 +38,11 @@ class Relu(Function):
     def forward(self, a: Array) -> Array:
         # C order, as the book's x.copy(): what follows (sums over reshapes of it) rounds
         # as the book's, whatever the layout of a (a convolution gives a transposed view)
-        self.mask = np.greater(a, 0, order="C")
-        return np.maximum(a, 0, order="C")
+        out = np.maximum(a, 0, order="C")
+        # the mask from the (C-ordered) output, not a second read of a: out > 0 exactly
+        # where a > 0 (nan: neither)
+        self.mask = np.greater(out, 0)
+        return out
 
     def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
         return (g * self.mask,)  # the mask is piecewise constant: its own derivative is 0

@@ -285,12 +285,72 @@ def _window_rows(x: Array, ph: int, pw: int, stride: int, pad: int) -> Array:
     return win[:, :, ::stride, ::stride][:, :, :oh, :ow].reshape(n, c, oh, ow, ph * pw)
 
 
+def _tile_view(x: Array, ph: int, pw: int) -> Array:
+    """``x`` (N, C, H, W), tiled by ``ph x pw`` windows, as a view (N, C, OH, ph, OW, pw);
+    a copy first only when ``x``'s layout cannot be split so."""
+    n, c, h, w = x.shape
+    v = x.view()
+    try:
+        v.shape = (n, c, h // ph, ph, w // pw, pw)
+    except AttributeError:  # not splittable in place (an unusual view): a copy
+        v = np.ascontiguousarray(x).reshape(n, c, h // ph, ph, w // pw, pw)
+    return v
+
+
+def _tile_argmax(x: Array, ph: int, pw: int) -> tuple[Array, Array]:
+    """Max pooling when the windows tile the image (stride == window, no padding): the
+    maxima (N, C, OH, OW) and their window positions, with no copy of the windows: one pass
+    per window position over strided views. The first maximum wins ties, and the first nan
+    wins over every number, as ``np.argmax`` over the window does (so the values and
+    positions are exactly the general path's)."""
+    v = _tile_view(x, ph, pw)
+    best = v[:, :, :, 0, :, 0].copy()
+    index = np.zeros(best.shape, dtype=np.intp)
+    floating = x.dtype.kind in "fc"
+    for k in range(1, ph * pw):
+        cand = v[:, :, :, k // pw, :, k % pw]
+        if floating:  # a nan wins, unless an earlier one did
+            upd = np.greater(cand, best) | (np.isnan(cand) & ~np.isnan(best))
+        else:
+            upd = np.greater(cand, best)
+        np.copyto(best, cand, where=upd)
+        np.copyto(index, k, where=upd)
+    return best, index
+
+
+def _tile_select(x: Array, index: Array, ph: int, pw: int) -> Array:
+    """For each tile of ``x``, its element at window position ``index`` (N, C, OH, OW)."""
+    v = _tile_view(x, ph, pw)
+    out = v[:, :, :, 0, :, 0].copy()
+    for k in range(1, ph * pw):
+        np.copyto(out, v[:, :, :, k // pw, :, k % pw], where=index == k)
+    return out
+
+
+def _tile_scatter(g: Array, index: Array, shape: tuple[int, ...], ph: int, pw: int
+                  ) -> Array:
+    """``_pool_scatter`` when the windows tile the image: each ``g`` written at its
+    window position (no window overlaps another, so nothing adds up), as ``0 + g`` (the
+    book's col2im adds into zeros, which turns -0.0 into 0.0), in the memory layout of the
+    general path (a view of a buffer one ``stride - 1`` wider, as the book's col2im)."""
+    n, c, h, w = shape
+    buf = np.zeros((n, c, h + ph - 1, w + pw - 1), dtype=g.dtype)
+    dx = buf[:, :, :h, :w]
+    v = _tile_view(dx, ph, pw)
+    g0 = g + 0.0 if g.dtype.kind in "fc" else g
+    for k in range(ph * pw):
+        np.copyto(v[:, :, :, k // pw, :, k % pw], g0, where=index == k)
+    return dx
+
+
 def _pool_scatter(g: Array, index: Array, shape: tuple[int, ...], ph: int, pw: int,
                   stride: int, pad: int) -> Array:
     """Each ``g`` of (N, C, OH, OW) placed at the window position ``index`` in zeros of
     ``shape`` (N, C, H, W); where windows overlap, added in the book's (col2im's) order."""
     n, c, h, w = shape
     oh, ow = index.shape[2:]
+    if _tiles(h, w, ph, pw, stride, pad):
+        return _tile_scatter(g, index, shape, ph, pw)
     d = np.zeros((*index.shape, ph * pw), dtype=g.dtype)
     np.put_along_axis(d, index[..., None], g[..., None], axis=-1)
     d = d.reshape(n, c, oh, ow, ph, pw)
@@ -313,6 +373,9 @@ class _MaxPool(Function):
     saves_inputs = False
 
     def forward(self, x: Array, ph: int, pw: int, stride: int, pad: int) -> Array:
+        if _tiles(x.shape[2], x.shape[3], ph, pw, stride, pad):  # the book's 2x2, stride 2
+            out, self.index = _tile_argmax(x, ph, pw)
+            return out
         rows = _window_rows(x, ph, pw, stride, pad)
         self.index = np.argmax(rows, axis=-1)  # the first maximum (or nan), as the book's
         return np.take_along_axis(rows, self.index[..., None], axis=-1)[..., 0]
@@ -331,6 +394,8 @@ class _PoolSelect(Function):
 
     def forward(self, x: Array, index: Array, ph: int, pw: int, stride: int,
                 pad: int) -> Array:
+        if _tiles(x.shape[2], x.shape[3], ph, pw, stride, pad):
+            return _tile_select(x, index, ph, pw)
         rows = _window_rows(x, ph, pw, stride, pad)
         return np.take_along_axis(rows, index[..., None], axis=-1)[..., 0]
 
