@@ -7,6 +7,7 @@ equally among ties), and ``mean`` is ``sum`` scaled.
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 import numpy as np
@@ -34,6 +35,10 @@ def _expand(g: Tensor, in_shape: tuple[int, ...], axis: tuple[int, ...] | None,
     """Give a reduced gradient back its reduced axes (as size 1) and broadcast it."""
     if plain_backward():  # Reshape's and BroadcastTo's forward: a broadcast view, no nodes
         d = g.data
+        if d.size == 1 and math.prod(in_shape) <= 1024:
+            # a small full reduction: the same values filled in (np.broadcast_to's own
+            # overhead is several µs, more than filling up to 1024 elements)
+            return Tensor._wrap(np.full(in_shape, d.reshape(())))
         if not keepdims:
             d = d.reshape(_keepdims_shape(in_shape, axis))
         return Tensor._wrap(d if d.shape == in_shape else np.broadcast_to(d, in_shape))
