@@ -1,13 +1,14 @@
 """Overheads of the tinygrad_fish autograd engine itself, away from any real arithmetic.
 
-What is measured (all on float64; ``--quick`` shrinks every size)
+What is measured (float64, or ``--dtype float32`` for [1]; ``--quick`` shrinks every size)
     1. Per-op overhead on tiny (2, 2) tensors.  For each op a chain of N ops is built
        (``y = op(y)``, the other operand a constant Tensor without grad) and timed -- that is
        the forward µs/op -- then ``y.sum().backward()`` is timed -- the backward µs/op.  The
        same chain on raw numpy arrays gives the numpy µs/op the engine is compared with.
        ``exp`` and ``sum`` cannot be chained alone (exp overflows, sum changes shape), so they
        are measured as ``exp(y) * c`` (c = 0.1, bounded) and ``sum(y) * q`` (q = 0.25 * ones,
-       a broadcasting mul); their "≈" rows subtract the plain ``mul`` row.
+       a broadcasting mul); their "≈" rows subtract the plain ``mul`` row.  ``bwd/fwd`` is
+       each op's backward time over its forward time (issue 17's target: at most 3).
     2. Backward through one long chain of 10k and 100k nodes (``y = y * 1.0001`` and
        ``y = y + 1.0``; then ``y.sum().backward()``): time per node and the 100k/10k per-node
        ratio, which should stay near 1.0 for a linear-time iterative walk.  A recursive walk
@@ -31,6 +32,7 @@ Reading the output
 Usage::
 
     python benchmarks/bench_engine.py [--quick] [--sections ops chain tree viz rss]
+        [--dtype float32]
 
 Needs ``from tinygrad_fish import Tensor``; exits with a message (status 2) until it imports.
 """
@@ -53,6 +55,7 @@ from typing import Any
 import numpy as np
 
 SHAPE = (2, 2)
+OPS_DTYPE: Any = np.float64  # [1]'s dtype (--dtype)
 ALL_SECTIONS = ("ops", "chain", "tree", "viz", "rss")
 
 
@@ -73,7 +76,7 @@ def load_tensor() -> Any:
 
 
 def leaf(Tensor: Any, value: float = 0.5) -> Any:
-    return Tensor(np.full(SHAPE, value), requires_grad=True)
+    return Tensor(np.full(SHAPE, value, dtype=OPS_DTYPE), requires_grad=True)
 
 
 def grad_array(t: Any) -> np.ndarray[Any, Any]:
@@ -88,11 +91,12 @@ def grad_array(t: Any) -> np.ndarray[Any, Any]:
 
 def op_table(Tensor: Any) -> dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]]:
     """name -> (engine step, numpy step); both map y to the next link of the chain."""
-    ones = np.ones(SHAPE)
-    eye = np.eye(SHAPE[0])
-    c01 = np.full(SHAPE, 0.1)
-    q = np.full(SHAPE, 0.25)
-    c = np.full(SHAPE, 1e-3)
+    dt = OPS_DTYPE
+    ones = np.ones(SHAPE, dtype=dt)
+    eye = np.eye(SHAPE[0], dtype=dt)
+    c01 = np.full(SHAPE, 0.1, dtype=dt)
+    q = np.full(SHAPE, 0.25, dtype=dt)
+    c = np.full(SHAPE, 1e-3, dtype=dt)
     T = {k: Tensor(v) for k, v in {"ones": ones, "eye": eye, "c01": c01, "q": q, "c": c}.items()}
     return {
         "add": (lambda y: y + T["c"], lambda y: y + c),
@@ -125,7 +129,7 @@ def time_chain(Tensor: Any, step: Callable[[Any], Any], n: int) -> tuple[float, 
 
 
 def time_numpy_chain(step: Callable[[Any], Any], n: int) -> float:
-    y = np.full(SHAPE, 0.5)
+    y = np.full(SHAPE, 0.5, dtype=OPS_DTYPE)
     t0 = now()
     for _ in range(n):
         y = step(y)
@@ -133,9 +137,10 @@ def time_numpy_chain(step: Callable[[Any], Any], n: int) -> float:
 
 
 def section_ops(Tensor: Any, n: int, repeats: int) -> None:
-    print(f"\n[1] per-op overhead, {SHAPE} float64, chains of {n} ops, median of {repeats}")
+    dt = np.dtype(OPS_DTYPE).name
+    print(f"\n[1] per-op overhead, {SHAPE} {dt}, chains of {n} ops, median of {repeats}")
     head = f"{'op':<12}{'fwd µs/op':>11}{'bwd µs/op':>11}{'numpy µs/op':>13}"
-    head += f"{'fwd/numpy':>11}{'bwd/numpy':>11}"
+    head += f"{'fwd/numpy':>11}{'bwd/numpy':>11}{'bwd/fwd':>9}"
     print(head)
     print("-" * len(head))
     rows: dict[str, tuple[float, float, float]] = {}
@@ -154,16 +159,18 @@ def section_ops(Tensor: Any, n: int, repeats: int) -> None:
     for name, (f, b, npt) in list(rows.items()):
         print(
             f"{name:<12}{f / 1e3:>11.2f}{b / 1e3:>11.2f}{npt / 1e3:>13.2f}{f / npt:>11.1f}"
-            f"{b / npt:>11.1f}"
+            f"{b / npt:>11.1f}{b / f:>9.1f}"
         )
     if "mul" in rows:
         mf, mb, mn = rows["mul"]
         for comp, alone in (("exp·mul", "exp ≈"), ("sum·mul", "sum ≈")):
             if comp in rows:
                 f, b, npt = rows[comp]
+                fa, ba = f - mf, b - mb
+                bf = f"{ba / fa:>9.1f}" if fa > 0 else f"{'-':>9}"
                 print(
-                    f"{alone:<12}{(f - mf) / 1e3:>11.2f}{(b - mb) / 1e3:>11.2f}"
-                    f"{(npt - mn) / 1e3:>13.2f}"
+                    f"{alone:<12}{fa / 1e3:>11.2f}{ba / 1e3:>11.2f}"
+                    f"{(npt - mn) / 1e3:>13.2f}{'':>22}{bf}"
                 )
 
 
@@ -421,6 +428,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="disable the cyclic GC while timing [1]-[3] (tells GC cost from the walk's)",
     )
+    ap.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+                    help="dtype of the per-op overhead section [1]")
     ap.add_argument("--rss-child", choices=("tinygrad_fish", "book"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     q = args.quick
@@ -449,6 +458,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.gc_off:
         gc.disable()
     if "ops" in args.sections:
+        global OPS_DTYPE
+        OPS_DTYPE = np.dtype(args.dtype).type
         section_ops(Tensor, args.ops_n, args.repeats)
     if "chain" in args.sections:
         section_chain(Tensor, args.big_sizes, args.big_runs)

@@ -431,10 +431,11 @@ class Function:
             d, x = out.data, inputs[0].data
             if d.base is not None and np.may_share_memory(d, x):
                 out._vc = _shared_counter(inputs[0])
-        if _state.anomaly:
+        state = _state  # one thread-local lookup (this is the engine's hottest path)
+        if state.anomaly:
             bad = _non_finite(out.data)
             if bad is not None:
-                node = _state.backward_of
+                node = state.backward_of
                 if node is not None:
                     where = getattr(node, "created_at", None) or "outside detect_anomaly()"
                     raise AnomalyError(
@@ -445,7 +446,7 @@ class Function:
                     f"{cls.name} produced {bad} in its forward output (shape {out.shape}), "
                     f"at {_user_frame()}"
                 )
-        if _state.grad_enabled:
+        if state.grad_enabled:
             needs = tuple(map(_get_requires_grad, inputs))
             if True in needs:
                 fn.inputs = inputs
@@ -454,13 +455,13 @@ class Function:
                 fn.needs_input_grad = needs
                 fn.versions = tuple(map(_version_of, inputs)) if cls.saves_inputs else None
                 fn.attrs = attrs
-                fn.scope = _state.scope
+                fn.scope = state.scope
                 if cls.save_output:
                     fn._out = weakref.ref(out)
                     fn.out_version = _version_of(out)
                 else:
                     fn._out = None
-                if _state.anomaly:
+                if state.anomaly:
                     fn.created_at = _user_frame()
                 out._requires_grad = True
                 out._ctx = fn
@@ -474,7 +475,7 @@ class Function:
         if keep_structure and inputs is not None:
             self.ghosts = tuple(map(Ghost, inputs))
             attrs = self.attrs
-            if any(isinstance(v, np.ndarray) for v in attrs.values()):
+            if attrs and any(isinstance(v, np.ndarray) for v in attrs.values()):
                 self.attrs = {k: FreedArray(v) if isinstance(v, np.ndarray) else v
                               for k, v in attrs.items()}
         else:

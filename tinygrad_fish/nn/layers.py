@@ -27,6 +27,8 @@ import numpy.typing as npt
 from ..autograd import enable_grad, grad, scope
 from ..errors import DTypeError, GraphError, ShapeError
 from ..ops import cross_entropy, relu, sigmoid
+from ..ops.arithmetic import Add
+from ..ops.linalg import MatMul
 from ..ops.nn import Normalize
 from ..tensor import ArrayLike, Tensor, as_tensor
 from .module import Module
@@ -159,9 +161,15 @@ class Affine(_BookLayer):
 
     def _run(self, h: Tensor) -> Tensor:
         with scope(self.name):
+            W = self.W
+            d = h.data
+            if d.ndim == 2 and d.shape[1] == W.data.shape[0]:
+                # what `h @ W + b` records (a matmul node, then an add), minus the operator
+                # dispatch: the ops' apply directly
+                return Add.apply(MatMul.apply(h, W), self.b)
             if h.ndim > 2:
                 h = h.reshape(h.shape[0], -1)
-            return h @ self.W + self.b
+            return h @ W + self.b
 
     def extra_repr(self) -> str:
         return f"in_features={self.W.shape[0]}, out_features={self.W.shape[1]}"

@@ -282,14 +282,21 @@ class _BookNetwork(Module):
 
     def _grad_order(self) -> list[str]:
         """The keys of the gradient dicts, in the book's order: layer by layer, ``W``, ``b``,
-        then ``gamma``, ``beta`` (``params`` holds every weight before the first gamma)."""
+        then ``gamma``, ``beta`` (``params`` holds every weight before the first gamma).
+        Cached (``gradient`` asks every step) until the keys of ``params`` change."""
+        keys = tuple(self.params)
+        cached = self.__dict__.get("_grad_order_cache")
+        if cached is not None and cached[0] == keys:
+            return list(cached[1])
         kinds = {"W": 0, "b": 1, "gamma": 2, "beta": 3}
 
         def rank(key: str) -> tuple[int, int]:
             name = key.rstrip("0123456789")
             return int(key[len(name):] or 0), kinds.get(name, 4)
 
-        return sorted(self.params, key=rank)
+        order = sorted(keys, key=rank)
+        self.__dict__["_grad_order_cache"] = (keys, tuple(order))
+        return order
 
     def gradient(self, x: ArrayLike, t: ArrayLike) -> dict[str, Array]:
         """The gradient of the loss for every key of ``params``, by the engine's backprop.

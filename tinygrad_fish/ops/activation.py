@@ -16,6 +16,7 @@ from ..autograd import Function, is_grad_enabled
 from ..errors import DTypeError, InvalidArgumentError
 from ..tensor import ArrayLike, Tensor, as_tensor
 from .selection import where
+from .shape import plain_backward
 from .special import _gauss, erfc, erfc_array
 
 __all__ = ["gelu", "leaky_relu", "relu", "sigmoid", "silu", "softplus"]
@@ -45,6 +46,8 @@ class Relu(Function):
         return out
 
     def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        if plain_backward():  # Mul's forward, without a node
+            return (Tensor._wrap(g.data * self.mask),)
         return (g * self.mask,)  # the mask is piecewise constant: its own derivative is 0
 
 

@@ -11,7 +11,7 @@ import numpy.typing as npt
 from ..autograd import Function
 from ..errors import InvalidArgumentError, ShapeError
 from ..tensor import ArrayLike, Tensor, as_tensor
-from .shape import broadcast_to, reshape, transpose, unbroadcast
+from .shape import broadcast_to, plain_backward, reshape, transpose, unbroadcast
 
 __all__ = ["dot", "einsum", "matmul", "norm", "outer", "tensordot"]
 
@@ -45,6 +45,15 @@ class MatMul(Function):
             # out = A @ B with A = a or a.T, B = b or b.T; dA = g @ B.T, dB = A.T @ g.
             ta = self.attrs.get("transpose_a", False)
             tb = self.attrs.get("transpose_b", False)
+            if plain_backward():  # MatMul's forward (the same np.dot), without nodes
+                gd, ad, bd = g.data, a.data, b.data
+                if need_a:
+                    ga = Tensor._wrap(np.dot(bd.T if tb else bd, gd.T) if ta
+                                      else np.dot(gd, bd if tb else bd.T))
+                if need_b:
+                    gb = Tensor._wrap(np.dot(gd.T, ad.T if ta else ad) if tb
+                                      else np.dot(ad if ta else ad.T, gd))
+                return ga, gb
             if need_a:
                 ga = (MatMul.apply(b, g, transpose_a=tb, transpose_b=True) if ta
                       else MatMul.apply(g, b, transpose_b=not tb))

@@ -16,6 +16,7 @@ from ..autograd import Function, is_grad_enabled
 from ..errors import DTypeError, IndexingError, ShapeError
 from ..tensor import ArrayLike, Tensor, as_tensor
 from .reduce import _normalize_axis
+from .shape import plain_backward
 
 __all__ = ["cross_entropy", "log_softmax", "logsumexp", "normalize", "softmax"]
 
@@ -154,7 +155,9 @@ class SoftmaxCrossEntropy(Function):
                 gx = ((p - target) / n) * g
             else:  # ((p - t) / N) * g: the book's (y - t) / batch_size, bit for bit
                 d = self.probs if self.row_sums is None else self.probs * self.row_sums
-                gx = Tensor._wrap((d - self.target) / n) * g
+                gx = Tensor._wrap((d - self.target) / n)
+                # Mul's forward without a node (a Mul node under detect_anomaly)
+                gx = Tensor._wrap(gx.data * g.data) if plain_backward() else gx * g
         if self.needs_input_grad[1]:  # soft targets: d/dt of -mean(t * logp)
             gt = log_softmax(x, axis=1) * (-g / n)
         return gx, gt

@@ -7,6 +7,7 @@ equally among ties), and ``mean`` is ``sum`` scaled.
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 import numpy as np
@@ -15,7 +16,7 @@ import numpy.typing as npt
 from ..autograd import Function
 from ..errors import ShapeError
 from ..tensor import ArrayLike, Tensor, as_tensor
-from .shape import broadcast_to, flip, reshape
+from .shape import broadcast_to, flip, plain_backward, reshape
 
 __all__ = ["cumsum", "max", "mean", "min", "std", "sum", "var"]
 
@@ -32,6 +33,15 @@ def _keepdims_shape(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> tup
 def _expand(g: Tensor, in_shape: tuple[int, ...], axis: tuple[int, ...] | None,
             keepdims: bool) -> Tensor:
     """Give a reduced gradient back its reduced axes (as size 1) and broadcast it."""
+    if plain_backward():  # Reshape's and BroadcastTo's forward: a broadcast view, no nodes
+        d = g.data
+        if d.size == 1 and math.prod(in_shape) <= 1024:
+            # a small full reduction: the same values filled in (np.broadcast_to's own
+            # overhead is several µs, more than filling up to 1024 elements)
+            return Tensor._wrap(np.full(in_shape, d.reshape(())))
+        if not keepdims:
+            d = d.reshape(_keepdims_shape(in_shape, axis))
+        return Tensor._wrap(d if d.shape == in_shape else np.broadcast_to(d, in_shape))
     if not keepdims:
         g = reshape(g, _keepdims_shape(in_shape, axis))
     return broadcast_to(g, in_shape)

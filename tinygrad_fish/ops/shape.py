@@ -14,6 +14,7 @@ from typing import Any, SupportsIndex
 import numpy as np
 import numpy.typing as npt
 
+from .. import autograd as _autograd
 from ..autograd import Function
 from ..errors import InvalidArgumentError, ShapeError
 from ..tensor import ArrayLike, Tensor, as_tensor
@@ -40,6 +41,19 @@ __all__ = [
 ]
 
 Array = npt.NDArray[Any]
+
+
+def plain_backward() -> bool:
+    """True while a backward pass runs that is not itself recorded (``create_graph=False``)
+    and not under ``detect_anomaly``.
+
+    The ops' ``backward`` methods are written once, in Tensor ops, for the recorded case;
+    when this is True they may compute the same gradient with the very numpy calls their
+    Tensor ops' ``forward`` would make (so bit-identical), wrapped with ``Tensor._wrap``,
+    and skip building Tensor nodes that would record nothing anyway.
+    """
+    s = _autograd._state
+    return not (s.grad_enabled or s.anomaly)
 
 
 def _sum_to_array(x: Array, shape: tuple[int, ...]) -> Array:
@@ -237,7 +251,11 @@ def unbroadcast(g: Tensor, shape: tuple[int, ...]) -> Tensor:
     Raises:
         ShapeError: ``g`` cannot be summed and reshaped to ``shape``.
     """
-    return g if g.data.shape == shape else SumTo.apply(g, shape=shape)
+    if g.data.shape == shape:
+        return g
+    if plain_backward():  # SumTo's forward, without a node
+        return Tensor._wrap(_sum_to_array(g.data, shape))
+    return SumTo.apply(g, shape=shape)
 
 
 # --- public functions ------------------------------------------------------------------------
