@@ -600,9 +600,15 @@ def test_freed_graph_is_marked(view: str) -> None:
     d = parse(draw_graph(y, view=view))  # type: ignore[arg-type]
     nodes = d.graph_nodes()
     freed = [v for v in nodes if kind_of(d, v) == "freed"]
-    assert len(freed) == 1 and d.label(freed[0]).endswith("freed by backward()")
-    assert len(nodes) == 2  # what is still reachable: the output and its op
+    # the structure outlives backward(): every op is drawn, each marked freed
+    assert len(freed) == 3 and all(d.label(v).endswith("freed by backward()") for v in freed)
     assert any("retain_graph=True" in d.label(v) for v in d.legend())
+    # release_graph() drops the structure too: only the output and its op are left
+    x3 = Tensor([1.0, 2.0], requires_grad=True, name="x")
+    y3 = (x3.tanh() * 2).sum()
+    tf.autograd.release_graph(y3)
+    d3 = parse(draw_graph(y3, view=view))  # type: ignore[arg-type]
+    assert len(d3.graph_nodes()) == 2
     # with retain_graph the whole graph is still there
     x2 = Tensor([1.0, 2.0], requires_grad=True)
     y2 = (x2.tanh() * 2).sum()
@@ -853,3 +859,66 @@ def test_jupyter_display() -> None:
     need_dot()
     bundle = dot._repr_mimebundle_()
     ET.fromstring(bundle["image/svg+xml"])  # an SVG document
+
+
+# --- drawing after backward (issue 14) ---------------------------------------------------
+
+
+def _ops_and_edges(src: str) -> tuple[list[str], int]:
+    ops = sorted(re.findall(r'label="(\w+)(?:\\n|")', src))
+    return ops, src.count("->")
+
+
+def test_draw_after_backward_keeps_the_whole_graph() -> None:
+    a = Tensor([1.0, 2.0], requires_grad=True, name="a")
+    b = Tensor([3.0, 4.0], requires_grad=True, name="b")
+    loss = (a * b + a).sum()
+    fwd = draw_graph(loss, legend=False).source
+    bwd = draw_graph(loss, view="backward", legend=False).source
+    loss.backward()
+    fwd_after = draw_graph(loss, legend=False, show_values=True).source
+    bwd_after = draw_graph(loss, view="backward", legend=False).source
+    assert fwd_after.count("->") == fwd.count("->") == 8
+    assert bwd_after.count("->") == bwd.count("->") == 7
+    for op in ("mul", "add", "sum"):
+        assert f'label="{op}' in fwd_after
+    for op in ("MulBackward", "AddBackward", "SumBackward"):
+        assert op in bwd_after
+    # the two intermediate tensors' values are gone, and said so; the leaves' are not
+    assert fwd_after.count("value freed by backward()") == 2
+    assert "min 1 mean 1.5 max 2" in fwd_after
+    with pytest.raises(GraphError, match="graph that has been freed"):
+        loss.backward()
+
+
+def test_grad_node_shows_the_gradient_not_the_value() -> None:
+    w = Tensor([1.5, 2.0, 2.5], requires_grad=True, name="W")
+    x = Tensor([1.0, -3.0, 8.0], name="x")
+    loss = (w * x).sum()
+    loss.backward()
+    src = draw_graph(loss, view="backward", show_values=True, legend=False).source
+    label = re.search(r'label="W\.grad\\n[^"]*"', src)
+    assert label is not None
+    nums = [float(v) for v in re.findall(r"(?:min|mean|max) (-?[\d.e+-]+)", label.group(0))]
+    g = w.grad.data
+    assert nums == pytest.approx([g.min(), g.mean(), g.max()])
+    assert "min 1.5" not in label.group(0)  # W's own values are not shown as its grad
+
+
+def test_book_net_drawn_after_gradient() -> None:
+    from tinygrad_fish.nn import TwoLayerNet
+
+    rng = np.random.default_rng(0)
+    x, t = rng.random((5, 784)), np.eye(10)[rng.integers(0, 10, 5)]
+    net = TwoLayerNet(784, 50, 10, seed=0)
+    before = net.loss(Tensor(x), Tensor(t))
+    n_edges = draw_graph(before, params=net, legend=False).source.count("->")
+    net.gradient(x, t)  # a new forward pass and a backward pass
+    src = draw_graph(before, params=net, legend=False).source
+    assert src.count("->") == n_edges
+    for op in ("matmul", "add", "relu", "W1", "b2"):
+        assert op in src
+    bwd = draw_graph(before, view="backward", params=net, legend=False).source
+    assert "MatMulBackward" in bwd and "W1.grad" in bwd
+    with pytest.raises(GraphError, match="graph that has been freed"):
+        before.backward()

@@ -24,11 +24,12 @@ The gradient of a gradient is an ordinary graph: after ``backward(create_graph=T
 ``grad(..., create_graph=True)``), ``draw_graph(x.grad)`` draws the graph that computes the first
 derivative, ready to be differentiated again.
 
-**A freed graph** (``backward()`` without ``retain_graph=True`` releases the inputs of every op
-it passed through) is drawn as far as it is still reachable: the op nodes whose inputs are gone
-are drawn dashed and red and marked "freed", and the legend says what to do (draw before
-``backward()``, or pass ``retain_graph=True``). Nothing is raised, so a notebook cell that draws
-after training still shows something.
+**After backward()** (without ``retain_graph=True``) the saved arrays are freed but the graph's
+structure is kept, so both views are still drawn whole: the ops are drawn dashed and red and
+marked "freed", and with ``show_values`` the intermediate tensors say their values were freed
+(parameters and tensors you still hold keep theirs). A second ``backward()`` still raises the
+freed-graph :class:`~tinygrad_fish.GraphError`. Only :func:`~tinygrad_fish.autograd.release_graph`
+drops the structure too; what is left is drawn as far as it is reachable.
 
 Every walk here is iterative (no recursion) and keys nodes by ``id()``, so a subexpression used
 twice is drawn once, with two out-edges. ``graphviz`` is imported only inside the functions that

@@ -21,7 +21,10 @@ def _tensor_lines(t: Tensor, o: _Options, kind: str) -> list[str]:
     name = o.names.of(t)
     lines = [] if name is None else [name]
     lines.append(f"{_shape(t.shape)} {t.dtype}")
-    if o.show_values or (kind == "const" and t.ndim == 0 and name is None):
+    if t.data is None:  # a stand-in for a tensor backward() freed
+        if o.show_values:
+            lines.append("value freed by backward()")
+    elif o.show_values or (kind == "const" and t.ndim == 0 and name is None):
         lines.append(("value " if t.size == 1 else "") + _summary(t.data))
     if o.show_grads and t.requires_grad:
         lines.append("grad " + ("None" if t.grad is None else _summary(t.grad.data)))
@@ -62,8 +65,6 @@ def _item_node(w: _Walk, i: int, o: _Options, chains: dict[int, tuple[ClusterKey
         return _Node(dot_id, "accumulate", ["+"], chain)
     # a leaf that receives a gradient
     lines = [f"{name}.grad" if name else "grad", f"{_shape(t.shape)} {t.dtype}"]
-    if o.show_values:
-        lines.append("value " + _summary(t.data))
-    if o.show_grads:
+    if o.show_values or o.show_grads:  # this node IS the gradient: show its numbers
         lines.append("grad " + ("None" if t.grad is None else _summary(t.grad.data)))
     return _Node(dot_id, "param", lines, consumer_chain)

@@ -45,10 +45,10 @@ def _fn_chains(w: _Walk) -> dict[int, tuple[ClusterKey, ...]]:
     uf = _UnionFind()
     for fid, i in fn_index.items():
         fn = w.items[i][1]
-        if fn.inputs is None:
-            continue
-        for inp in fn.inputs:
-            producer = inp._ctx
+        # a node a backward pass freed still has its inputs' Ghost records (grad_fn)
+        ins = fn.inputs if fn.inputs is not None else getattr(fn, "ghosts", None) or ()
+        for inp in ins:
+            producer = inp._ctx if isinstance(inp, Tensor) else inp.grad_fn
             if producer is None or id(producer) not in fn_index or id(producer) == fid:
                 continue
             a, b = fn.scope, producer.scope

@@ -49,13 +49,14 @@ _STYLES: dict[str, _Style] = {
         "op (with its attributes)",
         "gradient function of an op",
     ),
-    # pink, dashed: an op whose inputs backward() has released (retain_graph=False): the graph
-    # behind it is gone. Draw before backward(), or pass retain_graph=True.
+    # pink, dashed: an op whose saved arrays backward() has freed (retain_graph=False). Its
+    # structure is still drawn; a second backward() through it raises. Keep the arrays with
+    # backward(retain_graph=True).
     "freed": _Style(
         {"shape": "box", "style": "rounded,filled,dashed", "fillcolor": "mistyrose",
          "color": "red3"},
-        "freed by backward(): draw before it, or retain_graph=True",
-        "freed by backward(): draw before it, or retain_graph=True",
+        "values freed by backward() (retain_graph=True keeps them)",
+        "values freed by backward() (retain_graph=True keeps them)",
     ),
     # orange circle, backward view: a tensor used by several ops gets one gradient from each;
     # they are summed here before flowing on.

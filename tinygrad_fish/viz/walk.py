@@ -6,6 +6,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
+from ..autograd import Ghost
 from ..tensor import Tensor
 from .format import _shape
 
@@ -13,6 +16,51 @@ from .format import _shape
 # The walk: breadth-first from the outputs, iterative, nodes keyed by id()
 # ---------------------------------------------------------------------------------------------
 _FWD_TENSOR, _FN, _SEED, _ACC, _LEAF = "tensor", "fn", "seed", "acc", "leaf"
+
+
+class _FreedTensor:
+    """Stands in for a tensor a backward pass freed: what its consumer's :class:`Ghost`
+    remembers (shape, dtype, name, the node that made it). Its values are gone."""
+
+    __slots__ = ("_ctx", "dtype", "name", "ndim", "requires_grad", "shape", "size")
+
+    data = None
+    grad = None
+
+    def __init__(self, g: Ghost) -> None:
+        self.shape, self.dtype, self.name = g.shape, g.dtype, g.name
+        self._ctx = g.grad_fn
+        self.requires_grad = g.requires_grad
+        self.ndim = len(g.shape)
+        self.size = int(np.prod(g.shape))
+
+
+# id(ghost.ref) -> (ref, stand-in): ghosts of one tensor share its weak reference (CPython
+# reuses a callback-less weakref), so a freed tensor used twice is one node. Filled during a
+# walk and emptied after it (the walk's items keep the stand-ins they need).
+_FREED: dict[int, tuple[Any, _FreedTensor]] = {}
+
+
+def _inputs(fn: Any) -> tuple[Any, ...] | None:
+    """The inputs of ``fn``: its tensors; after a backward pass freed it, the tensors still
+    alive (parameters, tensors you kept) and :class:`_FreedTensor` stand-ins for the rest;
+    None when even the structure is gone (:func:`~tinygrad_fish.autograd.release_graph`)."""
+    if fn.inputs is not None:
+        return tuple(fn.inputs)
+    ghosts = getattr(fn, "ghosts", None)
+    if ghosts is None:
+        return None
+    out: list[Any] = []
+    for g in ghosts:
+        t = g.ref()
+        if t is not None:
+            out.append(t)
+            continue
+        hit = _FREED.get(id(g.ref))
+        if hit is None:
+            hit = _FREED[id(g.ref)] = (g.ref, _FreedTensor(g))
+        out.append(hit[1])
+    return tuple(out)
 
 
 @dataclass
@@ -37,6 +85,13 @@ class _Walk:
 
 
 def _walk_forward(outputs: list[Tensor], cap: int) -> _Walk:
+    try:
+        return _walk_forward_(outputs, cap)
+    finally:
+        _FREED.clear()
+
+
+def _walk_forward_(outputs: list[Tensor], cap: int) -> _Walk:
     w = _Walk()
     items, edges, consumers = w.items, w.edges, w.consumers
     index: dict[int, int] = {}
@@ -57,10 +112,12 @@ def _walk_forward(outputs: list[Tensor], cap: int) -> _Walk:
             preds: tuple[Any, ...] = () if fn is None else (fn,)
             pred_what = _FN
         else:
-            if obj.inputs is None:
+            ins = _inputs(obj)
+            if ins is None or obj.inputs is None:
                 w.freed.add(i)
+            if ins is None:
                 continue
-            preds = obj.inputs
+            preds = ins
             pred_what = _FWD_TENSOR
         was_cut = False
         for p in preds:
@@ -87,10 +144,10 @@ def _count_rest(pending: list[Any], seen: set[int]) -> int:
     stack = pending
     while stack:
         obj = stack.pop()
-        if isinstance(obj, Tensor):
+        if isinstance(obj, (Tensor, _FreedTensor)):
             nxt: tuple[Any, ...] = () if obj._ctx is None else (obj._ctx,)
         else:
-            nxt = () if obj.inputs is None else obj.inputs
+            nxt = _inputs(obj) or ()
         for p in nxt:
             k = id(p)
             if k not in seen:
@@ -133,8 +190,8 @@ def _count_rest_backward(
                 push(_FN, obj._ctx)
             else:
                 push(_LEAF, obj)
-        elif what == _FN and obj.inputs is not None:
-            for inp in obj.inputs:
+        elif what == _FN:
+            for inp in _inputs(obj) or ():
                 if inp.requires_grad:
                     push_target(inp)
     return found
@@ -153,9 +210,10 @@ def _contributions(outputs: list[Tensor]) -> dict[int, int]:
             stack.append(t)
     while stack:
         fn = stack.pop()._ctx
-        if fn is None or fn.inputs is None:
+        ins = None if fn is None else _inputs(fn)
+        if ins is None:
             continue
-        for inp in fn.inputs:
+        for inp in ins:
             if inp.requires_grad:
                 k = id(inp)
                 count[k] = count.get(k, 0) + 1
@@ -166,6 +224,13 @@ def _contributions(outputs: list[Tensor]) -> dict[int, int]:
 
 
 def _walk_backward(outputs: list[Tensor], cap: int) -> _Walk:
+    try:
+        return _walk_backward_(outputs, cap)
+    finally:
+        _FREED.clear()
+
+
+def _walk_backward_(outputs: list[Tensor], cap: int) -> _Walk:
     w = _Walk()
     items, edges, consumers = w.items, w.edges, w.consumers
     contrib = _contributions(outputs)
@@ -204,10 +269,12 @@ def _walk_backward(outputs: list[Tensor], cap: int) -> _Walk:
             base = visit(_FN, obj._ctx) if obj._ctx is not None else visit(_LEAF, obj)
             heads.append((base, _shape(obj.shape)))
         elif what == _FN:
-            if obj.inputs is None:
+            ins = _inputs(obj)
+            if ins is None or obj.inputs is None:
                 w.freed.add(i)
+            if ins is None:
                 continue
-            for inp in obj.inputs:
+            for inp in ins:
                 if inp.requires_grad:
                     j = target(inp)
                     heads.append((j, _shape(inp.shape)))
