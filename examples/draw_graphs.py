@@ -37,7 +37,7 @@ def draw_two_layer_net(out: Path) -> list[Path]:
     written = []
     for suffix in SUFFIXES:
         written.append(render_book_graph(out / f"two_layer_net_forward{suffix}"))
-        written.append(render_book_graph(out / f"two_layer_net_backward{suffix}", backward=True))
+        written.append(render_book_graph(out / f"two_layer_net_backward{suffix}", view="backward"))
         written.append(render_book_graph(out / f"two_layer_net_collapsed{suffix}", collapse=True))
     return written
 

@@ -344,20 +344,54 @@ def test_evaluate_a_single_npy(capsys: pytest.CaptureFixture[str], tmp_path: Pat
 
 def test_graph_writes_dot(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     path = tmp_path / "book.dot"
-    code, out, _ = run(capsys, "graph", "--out", path, "--backward", "--values")
-    assert code == 0
+    code, out, err = run(capsys, "graph", "--out", path, "--view", "backward", "--values")
+    assert code == 0 and err == ""
     assert out.strip() == f"wrote {path}"
     text = path.read_text()
     assert text.lstrip().startswith("digraph")
     assert "W1" in text and "MatMul" in text
+    assert "cluster_legend" not in text  # the legend is off unless --legend
+
+
+def test_graph_legend_and_forward_view(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "f.gv"  # .gv is DOT source too
+    code, _, _ = run(capsys, "graph", "--out", path, "--view", "forward", "--legend")
+    assert code == 0
+    text = path.read_text()
+    assert "cluster_legend" in text and "matmul" in text and "Backward" not in text
+
+
+def test_graph_backward_flag_is_a_deprecated_alias(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = run(capsys, "graph", "--out", tmp_path / "old.dot", "--backward")
+    assert code == 0
+    assert "--backward is deprecated, use --view backward" in err
+    run(capsys, "graph", "--out", tmp_path / "new.dot", "--view", "backward")
+    assert (tmp_path / "old.dot").read_text() == (tmp_path / "new.dot").read_text()
+    code, _, err = run(capsys, "graph", "--out", tmp_path / "x.dot", "--backward",
+                       "--view", "forward")
+    assert code == 2
+    assert "--backward and --view forward contradict each other" in err
+
+
+def test_graph_accepts_every_render_format(capsys: pytest.CaptureFixture[str]) -> None:
+    from tinygrad_fish.cli.common import GRAPH_SUFFIXES
+    from tinygrad_fish.viz.render import _FORMATS
+
+    assert set(GRAPH_SUFFIXES) == set(_FORMATS)
+    code, _, err = run(capsys, "graph", "--out", "g.bmp")
+    assert code == 2
+    assert "the file name must end in .svg, .png, .pdf, .jpg, .jpeg, .dot, .gv" in err
 
 
 def test_graph_into_a_missing_directory(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    code, _, err = run(capsys, "graph", "--out", tmp_path / "no" / "g.dot")
-    assert code == 2
-    assert_one_line_error(err, "does not exist")
+    path = tmp_path / "no" / "such" / "g.dot"
+    code, out, _ = run(capsys, "graph", "--out", path)
+    assert code == 0  # created, as train --out does
+    assert out.strip() == f"wrote {path}" and path.read_text().lstrip().startswith("digraph")
 
 
 # --------------------------------------------------------------------------- fast: entry points

@@ -262,16 +262,6 @@ digraph {
 	n6 -> n4
 	n5 -> n6
 	n7 -> n6
-	subgraph cluster_legend {
-		color=gray60 fontname=Helvetica label=legend style=rounded
-		legend_param [label="parameter (leaf, requires grad)" fillcolor=lightblue shape=ellipse style=filled]
-		legend_tensor [label="intermediate tensor" fillcolor=wheat shape=ellipse style=filled]
-		legend_param -> legend_tensor [style=invis]
-		legend_output [label="output (passed to draw_graph)" fillcolor=darkolivegreen1 shape=ellipse style=filled]
-		legend_tensor -> legend_output [style=invis]
-		legend_op [label="op (with its attributes)" fillcolor=lavender shape=box style="rounded,filled"]
-		legend_output -> legend_op [style=invis]
-	}
 }
 """  # noqa: E501
 
@@ -294,7 +284,7 @@ def test_forward_nodes_edges_labels_and_colours() -> None:
     s.name = "s"
     y = s.sum()
     y.name = "y"
-    d = parse(draw_graph(y))
+    d = parse(draw_graph(y, legend=True))
     n = by_label(d)
     assert set(n) == {
         "a\n(2,) float64", "b\n(2,) float64", "ab\n(2,) float64", "s\n(2,) float64",
@@ -444,7 +434,7 @@ def test_book_net_layers_are_boxed() -> None:
     # without boxes: the same nodes, no clusters but the legend
     d2 = parse(draw_graph(loss, params=net, cluster=False))
     assert len(d2.graph_nodes()) == len(d.graph_nodes()) == 18
-    assert set(d2.clusters) == {"cluster_legend"}
+    assert set(d2.clusters) == set()  # (the legend is off by default)
 
 
 def test_nested_scopes_nest_boxes() -> None:
@@ -597,7 +587,7 @@ def test_freed_graph_is_marked(view: str) -> None:
     x = Tensor([1.0, 2.0], requires_grad=True, name="x")
     y = (x.tanh() * 2).sum()
     y.backward()
-    d = parse(draw_graph(y, view=view))  # type: ignore[arg-type]
+    d = parse(draw_graph(y, view=view, legend=True))  # type: ignore[arg-type]
     nodes = d.graph_nodes()
     freed = [v for v in nodes if kind_of(d, v) == "freed"]
     # the structure outlives backward(): every op is drawn, each marked freed
@@ -631,7 +621,7 @@ def long_chain() -> Tensor:
 
 @pytest.mark.parametrize(("view", "total"), [("forward", 100_001), ("backward", 50_002)])
 def test_max_nodes_caps_a_huge_graph(long_chain: Tensor, view: str, total: int) -> None:
-    d = parse(draw_graph(long_chain, view=view, max_nodes=25))  # type: ignore[arg-type]
+    d = parse(draw_graph(long_chain, view=view, max_nodes=25, legend=True))  # type: ignore[arg-type]
     nodes = d.graph_nodes()
     assert len(nodes) == 26
     more = [v for v in nodes if kind_of(d, v) == "truncated"]
@@ -833,11 +823,11 @@ def test_render_book_graph(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     d = parse_dot(p.read_text())
     assert {c["label"] for n, c in d.clusters.items() if n != "cluster_legend"} == {
         "Affine1", "Relu1", "Affine2", "SoftmaxWithLoss"}
-    pc = render_book_graph(tmp_path / "c.dot", backward=True, values=True, collapse=True)
+    pc = render_book_graph(tmp_path / "c.dot", view="backward", show_values=True, collapse=True)
     labels = {parse_dot(pc.read_text()).label(v) for v in parse_dot(pc.read_text()).nodes}
     assert any(s.startswith("loss\nscalar float64\nvalue ") for s in labels)
     need_dot()
-    svg = render_book_graph(tmp_path / "book.svg", backward=True)
+    svg = render_book_graph(tmp_path / "book.svg", view="backward")
     assert "MatMulBackward" in svg_texts(svg)
 
 
@@ -846,7 +836,7 @@ def test_render_book_graph_on_mnist(tmp_path: Path) -> None:
     root = os.environ.get("TINYGRAD_FISH_DATA")
     if not root or not (Path(root) / "train-images-idx3-ubyte.gz").exists():
         pytest.skip("MNIST not found: set TINYGRAD_FISH_DATA to a directory holding it")
-    d = parse_dot(render_book_graph(tmp_path / "m.dot", values=True).read_text())
+    d = parse_dot(render_book_graph(tmp_path / "m.dot", show_values=True).read_text())
     labels = {d.label(v) for v in d.graph_nodes()}
     assert any(s.startswith("x\n(100, 784) float64\nmin 0 ") for s in labels)
     assert any(s.startswith("t\n(100, 10) float64\nmin 0 mean 0.1 max 1") for s in labels)
@@ -922,3 +912,23 @@ def test_book_net_drawn_after_gradient() -> None:
     assert "MatMulBackward" in bwd and "W1.grad" in bwd
     with pytest.raises(GraphError, match="graph that has been freed"):
         before.backward()
+
+
+def test_legend_is_off_by_default_and_on_request() -> None:
+    a, b = ab()
+    y = (a * b).sum()
+    assert "cluster_legend" not in draw_graph(y).source
+    assert "cluster_legend" in draw_graph(y, legend=True).source
+
+
+def test_render_book_graph_old_names_are_deprecated(tmp_path: Path) -> None:
+    with pytest.warns(DeprecationWarning, match=r"backward=\.\.\.\) is deprecated: use view="):
+        old = render_book_graph(tmp_path / "old.dot", backward=True).read_text()
+    new = render_book_graph(tmp_path / "new.dot", view="backward").read_text()
+    assert old == new and "MatMulBackward" in new
+    with pytest.warns(DeprecationWarning, match=r"values=\.\.\.\) is deprecated: use show_values"):
+        old = render_book_graph(tmp_path / "oldv.dot", values=True).read_text()
+    assert old == render_book_graph(tmp_path / "newv.dot", show_values=True).read_text()
+    assert "cluster_legend" in render_book_graph(tmp_path / "l.dot", legend=True).read_text()
+    with pytest.raises(ValueError, match="view must be 'forward' or 'backward', got 'up'"):
+        render_book_graph(tmp_path / "x.dot", view="up")  # type: ignore[arg-type]

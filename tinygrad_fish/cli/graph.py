@@ -4,25 +4,29 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from .common import CLIError
 
 
 def _cmd_graph(args: argparse.Namespace) -> int:
-    """``graph``: render the graph to ``--out``.
-
-    Raises:
-        CLIError: the output's directory does not exist.
-    """
+    """``graph``: render the graph to ``--out`` (its directory created when missing, as
+    ``train --out`` does). ``--backward`` is a deprecated alias of ``--view backward``."""
     from ..viz import render_book_graph
 
     out: Path = args.out
-    if not out.parent.is_dir():
-        raise CLIError(f"cannot write {out}: the directory {out.parent} does not exist")
+    view = args.view
+    if args.backward:
+        print("tinygrad-fish graph: --backward is deprecated, use --view backward",
+              file=sys.stderr)
+        if view == "forward":
+            raise CLIError("--backward and --view forward contradict each other")
+        view = "backward"
+    out.parent.mkdir(parents=True, exist_ok=True)
     path = render_book_graph(
-        out, backward=args.backward, values=args.values, collapse=args.collapse,
-        seed=args.seed,
+        out, view=view or "forward", show_values=args.values, legend=args.legend,
+        collapse=args.collapse, seed=args.seed,
     )
     print(f"wrote {path}")
     return 0

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -39,10 +40,13 @@ def _book_loss(seed: int) -> tuple[Tensor, Any]:
 def render_book_graph(
     out: str | os.PathLike[str],
     *,
-    backward: bool = False,
-    values: bool = False,
+    view: Literal["forward", "backward"] = "forward",
+    show_values: bool = False,
+    legend: bool = False,
     collapse: bool = False,
     seed: int = 0,
+    backward: bool | None = None,
+    values: bool | None = None,
 ) -> Path:
     """Render the loss graph of the book's TwoLayerNet (784-50-10) on one mini-batch of 100.
 
@@ -50,10 +54,15 @@ def render_book_graph(
 
     Args:
         out: the file to write; the format is taken from its suffix (see :func:`render_graph`).
-        backward: draw the backward view (gradient functions, gradient shapes on edges).
-        values: show values (and, in the backward view, the gradients after one backward pass).
+        view: ``"forward"`` or ``"backward"`` (gradient functions, gradient shapes on
+            edges), as in :func:`draw_graph`.
+        show_values: show values (and, in the backward view, the gradients after one
+            backward pass).
+        legend: add the legend (off by default, as in :func:`draw_graph`).
         collapse: draw each layer as one node.
         seed: seed of the random batch and weights.
+        backward: deprecated alias: ``backward=True`` is ``view="backward"``.
+        values: deprecated alias of ``show_values``.
 
     Returns:
         The path written.
@@ -65,20 +74,39 @@ def render_book_graph(
         DatasetError: ``$TINYGRAD_FISH_DATA`` is set but does not hold an intact MNIST
             (nothing is downloaded).
     """
+    if backward is not None:
+        warnings.warn(
+            "render_book_graph(backward=...) is deprecated: use view='backward' "
+            "(or view='forward')",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        view = "backward" if backward else "forward"
+    if values is not None:
+        warnings.warn(
+            "render_book_graph(values=...) is deprecated: use show_values=...",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        show_values = values
+    if view not in ("forward", "backward"):
+        raise ValueError(f"render_book_graph(): view must be 'forward' or 'backward', got {view!r}")
+    back = view == "backward"
     loss, net = _book_loss(seed)
     if loss.name is None:
         loss.name = "loss"
-    if backward and values:
+    if back and show_values:
         loss.backward(retain_graph=True)
     has_named = callable(getattr(net, "named_parameters", None))
     params = net if has_named else getattr(net, "params", None)
     dot = draw_graph(
         loss,
-        view="backward" if backward else "forward",
+        view=view,
         params=params,
-        show_values=values,
-        show_grads=values and backward,
+        show_values=show_values,
+        show_grads=show_values and back,
         collapse=collapse,
+        legend=legend,
         rankdir="TB",
     )
     return render_graph(dot, out)

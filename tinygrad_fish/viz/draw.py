@@ -33,7 +33,7 @@ def draw_graph(
     cluster: bool = True,
     collapse: bool | int = False,
     max_nodes: int | None = None,
-    legend: bool = True,
+    legend: bool = False,
 ) -> graphviz.Digraph:
     """Draw the graph that made ``outputs`` as a ``graphviz.Digraph``.
 
@@ -59,7 +59,8 @@ def draw_graph(
         max_nodes: draw at most this many nodes, breadth-first from the outputs, then one
             node saying how many were left out. The rest is only counted (by id), so a huge
             graph draws quickly.
-        legend: add a box explaining the colours used.
+        legend: add a compact box explaining the colours and shapes used (off by
+            default, so the graph gets the width).
 
     Returns:
         A ``graphviz.Digraph``: ``.source`` is the DOT text (no Graphviz program needed); in
