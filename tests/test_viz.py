@@ -263,7 +263,7 @@ digraph {
 	n5 -> n6
 	n7 -> n6
 }
-"""  # noqa: E501
+"""
 
 
 def ab() -> tuple[Tensor, Tensor]:
