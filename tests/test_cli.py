@@ -13,6 +13,7 @@ import io
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -747,3 +748,16 @@ def test_evaluate_refuses_a_convnet_of_another_shape(
     assert code == 2 and out == ""
     assert_one_line_error(err, "shapes do not fit the SimpleConvNet train builds",
                           "W1 (8, 1, 5, 5)")
+
+
+def test_graph_animate_writes_a_page(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    if shutil.which("dot") is None:
+        pytest.skip("the Graphviz 'dot' program is not installed")
+    path = tmp_path / "new" / "anim.html"
+    code, out, _ = run(capsys, "graph", "--animate", path)
+    assert code == 0 and out.strip() == f"wrote {path}"
+    page = path.read_text()
+    assert page.count('class="tf-frame"') >= 5 and 'data-node="MatMulBackward"' in page
+    code, _, err = run(capsys, "graph")
+    assert code == 2
+    assert "give --out FILE (a drawing) or --animate FILE.html" in err

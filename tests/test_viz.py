@@ -4,6 +4,7 @@ checked node by node and edge by edge against the graph the test built."""
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import re
 import shutil
@@ -932,3 +933,57 @@ def test_render_book_graph_old_names_are_deprecated(tmp_path: Path) -> None:
     assert "cluster_legend" in render_book_graph(tmp_path / "l.dot", legend=True).read_text()
     with pytest.raises(ValueError, match="view must be 'forward' or 'backward', got 'up'"):
         render_book_graph(tmp_path / "x.dot", view="up")  # type: ignore[arg-type]
+
+
+# --- animate_backward -------------------------------------------------------------------
+
+
+def _frames(page: str) -> list[tuple[str, list[float], str]]:
+    """(node, gradient received, svg) of each frame of an animation page."""
+    found = re.findall(
+        r'<div class="tf-frame" data-step="\d+" data-node="([^"]*)" data-grad=\'([^\']*)\''
+        r"[^>]*>(.*?)</div>", page, flags=re.S)
+    return [(n, json.loads(g), svg) for n, g, svg in found]
+
+
+def test_animate_backward_one_frame_per_visited_node(tmp_path: Path) -> None:
+    need_dot()
+    from tinygrad_fish.viz import animate_backward
+
+    a = Tensor([1.0, 2.0], requires_grad=True, name="a")
+    b = Tensor([3.0, -4.0], requires_grad=True, name="b")
+    m = (a * b).tanh()
+    s = m + a
+    loss = (s * s).sum()
+    # the engine's gradients of each op's output, computed apart
+    ga, gb, gm, gs = tf.grad(loss, [a, b, m, s], retain_graph=True)
+    anim = animate_backward(loss)
+    page = anim.save(tmp_path / "sub" / "anim.html").read_text()
+    frames = _frames(page)
+    assert [n for n, _, _ in frames] == [
+        "SumBackward", "MulBackward", "AddBackward", "TanhBackward", "MulBackward"]
+    # the gradient each node receives, equal to the engine's
+    assert frames[1][1] == pytest.approx(np.ones(2))
+    assert frames[2][1] == pytest.approx(gs.data)
+    assert frames[3][1] == pytest.approx(gm.data)
+    assert all("<svg" in svg for _, _, svg in frames)
+    assert "http" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "").replace(
+        'xmlns:xlink="http://www.w3.org/1999/xlink"', "").replace(
+        '"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd"', "")
+    assert '<input type="range" min="0" max="4"' in page
+    # the last frame shows a.grad filled in with the engine's numbers
+    np.testing.assert_allclose(a.grad.data, ga.data)
+    np.testing.assert_allclose(b.grad.data, gb.data)
+    assert anim._repr_html_().count('class="tf-frame"') == 5
+
+
+def test_animate_backward_records_without_rendering() -> None:
+    from tinygrad_fish.viz import animate_backward
+
+    x = Tensor([2.0], requires_grad=True, name="x")
+    anim = animate_backward((x * x * 3).sum(), render=False)
+    assert [f.node for f in anim.frames] == ["SumBackward", "MulBackward", "MulBackward"]
+    assert anim.frames[2].grad_in == pytest.approx([3.0])
+    assert x.grad.data == pytest.approx([12.0])
+    with pytest.raises(TypeError, match="animate_backward\\(\\) takes a Tensor, got list"):
+        animate_backward([x])  # type: ignore[arg-type]

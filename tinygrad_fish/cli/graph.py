@@ -15,7 +15,10 @@ def _cmd_graph(args: argparse.Namespace) -> int:
     ``train --out`` does). ``--backward`` is a deprecated alias of ``--view backward``."""
     from ..viz import render_book_graph
 
-    out: Path = args.out
+    out: Path | None = args.out
+    anim: Path | None = args.animate
+    if out is None and anim is None:
+        raise CLIError("graph: give --out FILE (a drawing) or --animate FILE.html (or both)")
     view = args.view
     if args.backward:
         print("tinygrad-fish graph: --backward is deprecated, use --view backward",
@@ -23,10 +26,17 @@ def _cmd_graph(args: argparse.Namespace) -> int:
         if view == "forward":
             raise CLIError("--backward and --view forward contradict each other")
         view = "backward"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    path = render_book_graph(
-        out, view=view or "forward", show_values=args.values, legend=args.legend,
-        collapse=args.collapse, seed=args.seed,
-    )
-    print(f"wrote {path}")
+    if out is not None:
+        path = render_book_graph(
+            out, view=view or "forward", show_values=args.values, legend=args.legend,
+            collapse=args.collapse, seed=args.seed,
+        )
+        print(f"wrote {path}")
+    if anim is not None:
+        from ..viz import animate_backward
+        from ..viz.book import _book_loss
+
+        loss, _ = _book_loss(args.seed)
+        loss.name = "loss"
+        print(f"wrote {animate_backward(loss).save(anim)}")
     return 0

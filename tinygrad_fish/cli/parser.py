@@ -148,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Draw the loss graph of TwoLayerNet(784, 50, 10) on one mini-batch with "
         "Graphviz. .dot needs nothing; .svg, .png and .pdf need the 'dot' program.",
     )
-    p.add_argument("--out", metavar="FILE", type=_graph_path, required=True,
+    p.add_argument("--out", metavar="FILE", type=_graph_path, default=None,
                    help="output file: " + ", ".join(GRAPH_SUFFIXES) + " (missing directories "
                    "are created)")
     p.add_argument("--view", choices=("forward", "backward"), default=None,
@@ -159,6 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--legend", action="store_true", help="add the legend of colours/shapes")
     p.add_argument("--backward", action="store_true",
                    help="deprecated: use --view backward")
+    p.add_argument("--animate", metavar="HTML", type=_path, default=None,
+                   help="also write the backward pass step by step as an HTML page")
     p.add_argument("--collapse", action="store_true", help="draw each layer as one node")
     p.add_argument("--seed", type=_seed, default=0, help="seed of the batch and weights")
     p.set_defaults(func=_cmd_graph)

@@ -44,14 +44,17 @@ walk), :mod:`.nodes` and :mod:`.labels` (drawable nodes and their labels), :mod:
 
 from __future__ import annotations
 
+from .animate import BackwardAnimation, animate_backward
 from .book import render_book_graph
 from .draw import draw_graph
 from .names import Params
 from .render import GraphvizNotFoundError, render_graph
 
 __all__ = [
+    "BackwardAnimation",
     "GraphvizNotFoundError",
     "Params",
+    "animate_backward",
     "draw_graph",
     "render_book_graph",
     "render_graph",
