@@ -987,3 +987,40 @@ def test_animate_backward_records_without_rendering() -> None:
     assert x.grad.data == pytest.approx([12.0])
     with pytest.raises(TypeError, match="animate_backward\\(\\) takes a Tensor, got list"):
         animate_backward([x])  # type: ignore[arg-type]
+
+
+# --- draw_book_style (the book's ch05 figures) -----------------------------------------
+
+
+def _edge_numbers(src: str) -> dict[tuple[str, str], tuple[float, ...]]:
+    names = dict(re.findall(r"^\t(\w+) \[label=(\w+|\"[^\"]*\")", src, flags=re.M))
+    out = {}
+    for a, b, lab in re.findall(r"^\t(\w+) -> (\w+) \[label=<(.*)>\]$", src, flags=re.M):
+        nums = tuple(float(v) for v in re.findall(r">(-?[\d.e+-]+)</font>", lab))
+        out[(names[a].strip('"'), names[b].strip('"'))] = nums
+    return out
+
+
+def test_draw_book_style_buy_apple() -> None:
+    from tinygrad_fish.viz import draw_book_style
+
+    apple = Tensor(100.0, requires_grad=True, name="apple")
+    num = Tensor(2.0, requires_grad=True, name="apple_num")
+    tax = Tensor(1.1, requires_grad=True, name="tax")
+    price = apple * num * tax
+    price.name = "price"
+    edges = _edge_numbers(draw_book_style(price).source)
+    # value above, gradient below: the numbers of the book's ch05 buy_apple.py figure
+    assert edges[("apple", "×")] == pytest.approx((100, 2.2))
+    assert edges[("apple_num", "×")] == pytest.approx((2, 110))
+    assert edges[("tax", "×")] == pytest.approx((1.1, 200))
+    assert edges[("×", "×")] == pytest.approx((200, 1.1))
+    assert edges[("×", "price")] == pytest.approx((220, 1))
+    assert apple.grad is None  # the gradients came from grad(), .grad untouched
+    only_values = _edge_numbers(draw_book_style(price, gradients=False).source)
+    assert only_values[("apple", "×")] == pytest.approx((100,))
+    with pytest.raises(ValueError, match="draws small scalar graphs"):
+        draw_book_style((Tensor([1.0, 2.0], requires_grad=True) * 2).sum())
+    price.backward()
+    with pytest.raises(GraphError, match="backward\\(\\) freed this graph's values"):
+        draw_book_style(price)

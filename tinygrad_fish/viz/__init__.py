@@ -46,6 +46,7 @@ from __future__ import annotations
 
 from .animate import BackwardAnimation, animate_backward
 from .book import render_book_graph
+from .bookstyle import draw_book_style
 from .draw import draw_graph
 from .names import Params
 from .render import GraphvizNotFoundError, render_graph
@@ -55,6 +56,7 @@ __all__ = [
     "GraphvizNotFoundError",
     "Params",
     "animate_backward",
+    "draw_book_style",
     "draw_graph",
     "render_book_graph",
     "render_graph",
