@@ -244,9 +244,9 @@ def kind_of(d: Dot, n: str) -> str:
 # ---------------------------------------------------------------------------------------------
 GOLDEN = """\
 digraph {
-	graph [fontname=Helvetica fontsize=11 rankdir=TB]
-	node [fontname=Helvetica fontsize=10]
-	edge [fontname=Helvetica fontsize=9]
+	graph [fontname=Helvetica fontsize=13 rankdir=TB]
+	node [fontname=Helvetica fontsize=12]
+	edge [fontname=Helvetica fontsize=11]
 	n0 [label="scalar float64" fillcolor=darkolivegreen1 shape=ellipse style=filled]
 	n1 [label=sum fillcolor=lavender shape=box style="rounded,filled"]
 	n2 [label="(2,) float64" fillcolor=wheat shape=ellipse style=filled]

@@ -79,9 +79,10 @@ _STYLES: dict[str, _Style] = {
     ),
 }
 
-_GRAPH_ATTRS = {"fontname": "Helvetica", "fontsize": "11"}
-_NODE_ATTRS = {"fontname": "Helvetica", "fontsize": "10"}
-_EDGE_ATTRS = {"fontname": "Helvetica", "fontsize": "9"}
+# text sizes in points: 12 pt is 16 px, the docs' body text, when a picture is shown at 1:1
+_GRAPH_ATTRS = {"fontname": "Helvetica", "fontsize": "13"}
+_NODE_ATTRS = {"fontname": "Helvetica", "fontsize": "12"}
+_EDGE_ATTRS = {"fontname": "Helvetica", "fontsize": "11"}
 _CLUSTER_ATTRS = {"style": "rounded,filled", "fillcolor": "gray97", "color": "gray40",
                   "fontname": "Helvetica-Bold", "fontsize": "11"}
 
