@@ -66,8 +66,8 @@ def test_help_and_version(capsys: pytest.CaptureFixture[str]) -> None:
         (["train", "--dtype", "float16"], "--dtype: invalid choice: 'float16'"),
         (["train", "--seed", "-1"], "--seed: must be >= 0"),
         (["evaluate"], "required: MODEL.npz"),
-        (["graph", "--out", "graph.jpg"], "must end in .svg, .png, .pdf, .dot"),
-        (["graph"], "required: --out"),
+        (["graph", "--out", "graph.bmp"], "must end in .svg, .png, .pdf, .jpg, .jpeg, .dot, .gv"),
+        (["graph"], "give --out FILE (a drawing) or --animate FILE.html (or both)"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(
