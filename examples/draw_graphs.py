@@ -37,7 +37,7 @@ def draw_two_layer_net(out: Path) -> list[Path]:
     written = []
     for suffix in SUFFIXES:
         written.append(render_book_graph(out / f"two_layer_net_forward{suffix}"))
-        written.append(render_book_graph(out / f"two_layer_net_backward{suffix}", backward=True))
+        written.append(render_book_graph(out / f"two_layer_net_backward{suffix}", view="backward"))
         written.append(render_book_graph(out / f"two_layer_net_collapsed{suffix}", collapse=True))
     return written
 
@@ -76,6 +76,18 @@ def draw_train_curves(out: Path) -> list[Path]:
     return [target]
 
 
+def draw_buy_apple(out: Path) -> list[Path]:
+    """The book's ch05 buy-apple figure: values above each edge, gradients below."""
+    from tinygrad_fish.viz import draw_book_style
+
+    apple = Tensor(100.0, requires_grad=True, name="apple")
+    num = Tensor(2.0, requires_grad=True, name="apple_num")
+    tax = Tensor(1.1, requires_grad=True, name="tax")
+    price = apple * num * tax
+    price.name = "price"
+    return [render_graph(draw_book_style(price), out / f"buy_apple{s}") for s in SUFFIXES]
+
+
 def main(argv: list[str] | None = None) -> None:
     """Write every picture into ``OUT_DIR`` (default: docs/images/); with ``--train`` also
     the accuracy curve of a full training run (about 15 s more, reads MNIST)."""
@@ -83,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
     train = "--train" in args
     args = [a for a in args if a != "--train"]
     out = Path(args[0]) if args else OUT
-    paths = [*draw_two_layer_net(out), *draw_tanh_derivatives(out)]
+    paths = [*draw_two_layer_net(out), *draw_tanh_derivatives(out), *draw_buy_apple(out)]
     if train:
         paths += draw_train_curves(out)
     for path in paths:

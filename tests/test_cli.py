@@ -13,6 +13,7 @@ import io
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -65,8 +66,8 @@ def test_help_and_version(capsys: pytest.CaptureFixture[str]) -> None:
         (["train", "--dtype", "float16"], "--dtype: invalid choice: 'float16'"),
         (["train", "--seed", "-1"], "--seed: must be >= 0"),
         (["evaluate"], "required: MODEL.npz"),
-        (["graph", "--out", "graph.jpg"], "must end in .svg, .png, .pdf, .dot"),
-        (["graph"], "required: --out"),
+        (["graph", "--out", "graph.bmp"], "must end in .svg, .png, .pdf, .jpg, .jpeg, .dot, .gv"),
+        (["graph"], "give --out FILE (a drawing) or --animate FILE.html (or both)"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(
@@ -378,20 +379,54 @@ def test_evaluate_a_single_npy(capsys: pytest.CaptureFixture[str], tmp_path: Pat
 
 def test_graph_writes_dot(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     path = tmp_path / "book.dot"
-    code, out, _ = run(capsys, "graph", "--out", path, "--backward", "--values")
-    assert code == 0
+    code, out, err = run(capsys, "graph", "--out", path, "--view", "backward", "--values")
+    assert code == 0 and err == ""
     assert out.strip() == f"wrote {path}"
     text = path.read_text()
     assert text.lstrip().startswith("digraph")
     assert "W1" in text and "MatMul" in text
+    assert "cluster_legend" not in text  # the legend is off unless --legend
+
+
+def test_graph_legend_and_forward_view(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "f.gv"  # .gv is DOT source too
+    code, _, _ = run(capsys, "graph", "--out", path, "--view", "forward", "--legend")
+    assert code == 0
+    text = path.read_text()
+    assert "cluster_legend" in text and "matmul" in text and "Backward" not in text
+
+
+def test_graph_backward_flag_is_a_deprecated_alias(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = run(capsys, "graph", "--out", tmp_path / "old.dot", "--backward")
+    assert code == 0
+    assert "--backward is deprecated, use --view backward" in err
+    run(capsys, "graph", "--out", tmp_path / "new.dot", "--view", "backward")
+    assert (tmp_path / "old.dot").read_text() == (tmp_path / "new.dot").read_text()
+    code, _, err = run(capsys, "graph", "--out", tmp_path / "x.dot", "--backward",
+                       "--view", "forward")
+    assert code == 2
+    assert "--backward and --view forward contradict each other" in err
+
+
+def test_graph_accepts_every_render_format(capsys: pytest.CaptureFixture[str]) -> None:
+    from tinygrad_fish.cli.common import GRAPH_SUFFIXES
+    from tinygrad_fish.viz.render import _FORMATS
+
+    assert set(GRAPH_SUFFIXES) == set(_FORMATS)
+    code, _, err = run(capsys, "graph", "--out", "g.bmp")
+    assert code == 2
+    assert "the file name must end in .svg, .png, .pdf, .jpg, .jpeg, .dot, .gv" in err
 
 
 def test_graph_into_a_missing_directory(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    code, _, err = run(capsys, "graph", "--out", tmp_path / "no" / "g.dot")
-    assert code == 2
-    assert_one_line_error(err, "does not exist")
+    path = tmp_path / "no" / "such" / "g.dot"
+    code, out, _ = run(capsys, "graph", "--out", path)
+    assert code == 0  # created, as train --out does
+    assert out.strip() == f"wrote {path}" and path.read_text().lstrip().startswith("digraph")
 
 
 # --------------------------------------------------------------------------- fast: entry points
@@ -815,3 +850,16 @@ def test_train_help_names_threads_overwrite_and_data(capsys: pytest.CaptureFixtu
         "checkpoint records and --resume applies" in text
     assert "one holding a finished run (DIR/model.npz) is refused unless --overwrite" in text
     assert "MNIST directory, which must exist (default: $TINYGRAD_FISH_DATA" in text
+
+
+def test_graph_animate_writes_a_page(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    if shutil.which("dot") is None:
+        pytest.skip("the Graphviz 'dot' program is not installed")
+    path = tmp_path / "new" / "anim.html"
+    code, out, _ = run(capsys, "graph", "--animate", path)
+    assert code == 0 and out.strip() == f"wrote {path}"
+    page = path.read_text()
+    assert page.count('class="tf-frame"') >= 5 and 'data-node="MatMulBackward"' in page
+    code, _, err = run(capsys, "graph")
+    assert code == 2
+    assert "give --out FILE (a drawing) or --animate FILE.html" in err

@@ -4,6 +4,7 @@ checked node by node and edge by edge against the graph the test built."""
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import re
 import shutil
@@ -243,9 +244,9 @@ def kind_of(d: Dot, n: str) -> str:
 # ---------------------------------------------------------------------------------------------
 GOLDEN = """\
 digraph {
-	graph [fontname=Helvetica fontsize=11 rankdir=TB]
-	node [fontname=Helvetica fontsize=10]
-	edge [fontname=Helvetica fontsize=9]
+	graph [fontname=Helvetica fontsize=13 rankdir=TB]
+	node [fontname=Helvetica fontsize=12]
+	edge [fontname=Helvetica fontsize=11]
 	n0 [label="scalar float64" fillcolor=darkolivegreen1 shape=ellipse style=filled]
 	n1 [label=sum fillcolor=lavender shape=box style="rounded,filled"]
 	n2 [label="(2,) float64" fillcolor=wheat shape=ellipse style=filled]
@@ -262,18 +263,8 @@ digraph {
 	n6 -> n4
 	n5 -> n6
 	n7 -> n6
-	subgraph cluster_legend {
-		color=gray60 fontname=Helvetica label=legend style=rounded
-		legend_param [label="parameter (leaf, requires grad)" fillcolor=lightblue shape=ellipse style=filled]
-		legend_tensor [label="intermediate tensor" fillcolor=wheat shape=ellipse style=filled]
-		legend_param -> legend_tensor [style=invis]
-		legend_output [label="output (passed to draw_graph)" fillcolor=darkolivegreen1 shape=ellipse style=filled]
-		legend_tensor -> legend_output [style=invis]
-		legend_op [label="op (with its attributes)" fillcolor=lavender shape=box style="rounded,filled"]
-		legend_output -> legend_op [style=invis]
-	}
 }
-"""  # noqa: E501
+"""
 
 
 def ab() -> tuple[Tensor, Tensor]:
@@ -294,7 +285,7 @@ def test_forward_nodes_edges_labels_and_colours() -> None:
     s.name = "s"
     y = s.sum()
     y.name = "y"
-    d = parse(draw_graph(y))
+    d = parse(draw_graph(y, legend=True))
     n = by_label(d)
     assert set(n) == {
         "a\n(2,) float64", "b\n(2,) float64", "ab\n(2,) float64", "s\n(2,) float64",
@@ -444,7 +435,7 @@ def test_book_net_layers_are_boxed() -> None:
     # without boxes: the same nodes, no clusters but the legend
     d2 = parse(draw_graph(loss, params=net, cluster=False))
     assert len(d2.graph_nodes()) == len(d.graph_nodes()) == 18
-    assert set(d2.clusters) == {"cluster_legend"}
+    assert set(d2.clusters) == set()  # (the legend is off by default)
 
 
 def test_nested_scopes_nest_boxes() -> None:
@@ -597,12 +588,18 @@ def test_freed_graph_is_marked(view: str) -> None:
     x = Tensor([1.0, 2.0], requires_grad=True, name="x")
     y = (x.tanh() * 2).sum()
     y.backward()
-    d = parse(draw_graph(y, view=view))  # type: ignore[arg-type]
+    d = parse(draw_graph(y, view=view, legend=True))  # type: ignore[arg-type]
     nodes = d.graph_nodes()
     freed = [v for v in nodes if kind_of(d, v) == "freed"]
-    assert len(freed) == 1 and d.label(freed[0]).endswith("freed by backward()")
-    assert len(nodes) == 2  # what is still reachable: the output and its op
+    # the structure outlives backward(): every op is drawn, each marked freed
+    assert len(freed) == 3 and all(d.label(v).endswith("freed by backward()") for v in freed)
     assert any("retain_graph=True" in d.label(v) for v in d.legend())
+    # release_graph() drops the structure too: only the output and its op are left
+    x3 = Tensor([1.0, 2.0], requires_grad=True, name="x")
+    y3 = (x3.tanh() * 2).sum()
+    tf.autograd.release_graph(y3)
+    d3 = parse(draw_graph(y3, view=view))  # type: ignore[arg-type]
+    assert len(d3.graph_nodes()) == 2
     # with retain_graph the whole graph is still there
     x2 = Tensor([1.0, 2.0], requires_grad=True)
     y2 = (x2.tanh() * 2).sum()
@@ -625,7 +622,7 @@ def long_chain() -> Tensor:
 
 @pytest.mark.parametrize(("view", "total"), [("forward", 100_001), ("backward", 50_002)])
 def test_max_nodes_caps_a_huge_graph(long_chain: Tensor, view: str, total: int) -> None:
-    d = parse(draw_graph(long_chain, view=view, max_nodes=25))  # type: ignore[arg-type]
+    d = parse(draw_graph(long_chain, view=view, max_nodes=25, legend=True))  # type: ignore[arg-type]
     nodes = d.graph_nodes()
     assert len(nodes) == 26
     more = [v for v in nodes if kind_of(d, v) == "truncated"]
@@ -827,11 +824,11 @@ def test_render_book_graph(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     d = parse_dot(p.read_text())
     assert {c["label"] for n, c in d.clusters.items() if n != "cluster_legend"} == {
         "Affine1", "Relu1", "Affine2", "SoftmaxWithLoss"}
-    pc = render_book_graph(tmp_path / "c.dot", backward=True, values=True, collapse=True)
+    pc = render_book_graph(tmp_path / "c.dot", view="backward", show_values=True, collapse=True)
     labels = {parse_dot(pc.read_text()).label(v) for v in parse_dot(pc.read_text()).nodes}
     assert any(s.startswith("loss\nscalar float64\nvalue ") for s in labels)
     need_dot()
-    svg = render_book_graph(tmp_path / "book.svg", backward=True)
+    svg = render_book_graph(tmp_path / "book.svg", view="backward")
     assert "MatMulBackward" in svg_texts(svg)
 
 
@@ -840,7 +837,7 @@ def test_render_book_graph_on_mnist(tmp_path: Path) -> None:
     root = os.environ.get("TINYGRAD_FISH_DATA")
     if not root or not (Path(root) / "train-images-idx3-ubyte.gz").exists():
         pytest.skip("MNIST not found: set TINYGRAD_FISH_DATA to a directory holding it")
-    d = parse_dot(render_book_graph(tmp_path / "m.dot", values=True).read_text())
+    d = parse_dot(render_book_graph(tmp_path / "m.dot", show_values=True).read_text())
     labels = {d.label(v) for v in d.graph_nodes()}
     assert any(s.startswith("x\n(100, 784) float64\nmin 0 ") for s in labels)
     assert any(s.startswith("t\n(100, 10) float64\nmin 0 mean 0.1 max 1") for s in labels)
@@ -853,3 +850,177 @@ def test_jupyter_display() -> None:
     need_dot()
     bundle = dot._repr_mimebundle_()
     ET.fromstring(bundle["image/svg+xml"])  # an SVG document
+
+
+# --- drawing after backward (issue 14) ---------------------------------------------------
+
+
+def _ops_and_edges(src: str) -> tuple[list[str], int]:
+    ops = sorted(re.findall(r'label="(\w+)(?:\\n|")', src))
+    return ops, src.count("->")
+
+
+def test_draw_after_backward_keeps_the_whole_graph() -> None:
+    a = Tensor([1.0, 2.0], requires_grad=True, name="a")
+    b = Tensor([3.0, 4.0], requires_grad=True, name="b")
+    loss = (a * b + a).sum()
+    fwd = draw_graph(loss, legend=False).source
+    bwd = draw_graph(loss, view="backward", legend=False).source
+    loss.backward()
+    fwd_after = draw_graph(loss, legend=False, show_values=True).source
+    bwd_after = draw_graph(loss, view="backward", legend=False).source
+    assert fwd_after.count("->") == fwd.count("->") == 8
+    assert bwd_after.count("->") == bwd.count("->") == 7
+    for op in ("mul", "add", "sum"):
+        assert f'label="{op}' in fwd_after
+    for op in ("MulBackward", "AddBackward", "SumBackward"):
+        assert op in bwd_after
+    # the two intermediate tensors' values are gone, and said so; the leaves' are not
+    assert fwd_after.count("value freed by backward()") == 2
+    assert "min 1 mean 1.5 max 2" in fwd_after
+    with pytest.raises(GraphError, match="graph that has been freed"):
+        loss.backward()
+
+
+def test_grad_node_shows_the_gradient_not_the_value() -> None:
+    w = Tensor([1.5, 2.0, 2.5], requires_grad=True, name="W")
+    x = Tensor([1.0, -3.0, 8.0], name="x")
+    loss = (w * x).sum()
+    loss.backward()
+    src = draw_graph(loss, view="backward", show_values=True, legend=False).source
+    label = re.search(r'label="W\.grad\\n[^"]*"', src)
+    assert label is not None
+    nums = [float(v) for v in re.findall(r"(?:min|mean|max) (-?[\d.e+-]+)", label.group(0))]
+    g = w.grad.data
+    assert nums == pytest.approx([g.min(), g.mean(), g.max()])
+    assert "min 1.5" not in label.group(0)  # W's own values are not shown as its grad
+
+
+def test_book_net_drawn_after_gradient() -> None:
+    from tinygrad_fish.nn import TwoLayerNet
+
+    rng = np.random.default_rng(0)
+    x, t = rng.random((5, 784)), np.eye(10)[rng.integers(0, 10, 5)]
+    net = TwoLayerNet(784, 50, 10, seed=0)
+    before = net.loss(Tensor(x), Tensor(t))
+    n_edges = draw_graph(before, params=net, legend=False).source.count("->")
+    net.gradient(x, t)  # a new forward pass and a backward pass
+    src = draw_graph(before, params=net, legend=False).source
+    assert src.count("->") == n_edges
+    for op in ("matmul", "add", "relu", "W1", "b2"):
+        assert op in src
+    bwd = draw_graph(before, view="backward", params=net, legend=False).source
+    assert "MatMulBackward" in bwd and "W1.grad" in bwd
+    with pytest.raises(GraphError, match="graph that has been freed"):
+        before.backward()
+
+
+def test_legend_is_off_by_default_and_on_request() -> None:
+    a, b = ab()
+    y = (a * b).sum()
+    assert "cluster_legend" not in draw_graph(y).source
+    assert "cluster_legend" in draw_graph(y, legend=True).source
+
+
+def test_render_book_graph_old_names_are_deprecated(tmp_path: Path) -> None:
+    with pytest.warns(DeprecationWarning, match=r"backward=\.\.\.\) is deprecated: use view="):
+        old = render_book_graph(tmp_path / "old.dot", backward=True).read_text()
+    new = render_book_graph(tmp_path / "new.dot", view="backward").read_text()
+    assert old == new and "MatMulBackward" in new
+    with pytest.warns(DeprecationWarning, match=r"values=\.\.\.\) is deprecated: use show_values"):
+        old = render_book_graph(tmp_path / "oldv.dot", values=True).read_text()
+    assert old == render_book_graph(tmp_path / "newv.dot", show_values=True).read_text()
+    assert "cluster_legend" in render_book_graph(tmp_path / "l.dot", legend=True).read_text()
+    with pytest.raises(ValueError, match="view must be 'forward' or 'backward', got 'up'"):
+        render_book_graph(tmp_path / "x.dot", view="up")  # type: ignore[arg-type]
+
+
+# --- animate_backward -------------------------------------------------------------------
+
+
+def _frames(page: str) -> list[tuple[str, list[float], str]]:
+    """(node, gradient received, svg) of each frame of an animation page."""
+    found = re.findall(
+        r'<div class="tf-frame" data-step="\d+" data-node="([^"]*)" data-grad=\'([^\']*)\''
+        r"[^>]*>(.*?)</div>", page, flags=re.S)
+    return [(n, json.loads(g), svg) for n, g, svg in found]
+
+
+def test_animate_backward_one_frame_per_visited_node(tmp_path: Path) -> None:
+    need_dot()
+    from tinygrad_fish.viz import animate_backward
+
+    a = Tensor([1.0, 2.0], requires_grad=True, name="a")
+    b = Tensor([3.0, -4.0], requires_grad=True, name="b")
+    m = (a * b).tanh()
+    s = m + a
+    loss = (s * s).sum()
+    # the engine's gradients of each op's output, computed apart
+    ga, gb, gm, gs = tf.grad(loss, [a, b, m, s], retain_graph=True)
+    anim = animate_backward(loss)
+    page = anim.save(tmp_path / "sub" / "anim.html").read_text()
+    frames = _frames(page)
+    assert [n for n, _, _ in frames] == [
+        "SumBackward", "MulBackward", "AddBackward", "TanhBackward", "MulBackward"]
+    # the gradient each node receives, equal to the engine's
+    assert frames[1][1] == pytest.approx(np.ones(2))
+    assert frames[2][1] == pytest.approx(gs.data)
+    assert frames[3][1] == pytest.approx(gm.data)
+    assert all("<svg" in svg for _, _, svg in frames)
+    assert "http" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "").replace(
+        'xmlns:xlink="http://www.w3.org/1999/xlink"', "").replace(
+        '"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd"', "")
+    assert '<input type="range" min="0" max="4"' in page
+    # the last frame shows a.grad filled in with the engine's numbers
+    np.testing.assert_allclose(a.grad.data, ga.data)
+    np.testing.assert_allclose(b.grad.data, gb.data)
+    assert anim._repr_html_().count('class="tf-frame"') == 5
+
+
+def test_animate_backward_records_without_rendering() -> None:
+    from tinygrad_fish.viz import animate_backward
+
+    x = Tensor([2.0], requires_grad=True, name="x")
+    anim = animate_backward((x * x * 3).sum(), render=False)
+    assert [f.node for f in anim.frames] == ["SumBackward", "MulBackward", "MulBackward"]
+    assert anim.frames[2].grad_in == pytest.approx([3.0])
+    assert x.grad.data == pytest.approx([12.0])
+    with pytest.raises(TypeError, match="animate_backward\\(\\) takes a Tensor, got list"):
+        animate_backward([x])  # type: ignore[arg-type]
+
+
+# --- draw_book_style (the book's ch05 figures) -----------------------------------------
+
+
+def _edge_numbers(src: str) -> dict[tuple[str, str], tuple[float, ...]]:
+    names = dict(re.findall(r"^\t(\w+) \[label=(\w+|\"[^\"]*\")", src, flags=re.M))
+    out = {}
+    for a, b, lab in re.findall(r"^\t(\w+) -> (\w+) \[label=<(.*)>\]$", src, flags=re.M):
+        nums = tuple(float(v) for v in re.findall(r">(-?[\d.e+-]+)</font>", lab))
+        out[(names[a].strip('"'), names[b].strip('"'))] = nums
+    return out
+
+
+def test_draw_book_style_buy_apple() -> None:
+    from tinygrad_fish.viz import draw_book_style
+
+    apple = Tensor(100.0, requires_grad=True, name="apple")
+    num = Tensor(2.0, requires_grad=True, name="apple_num")
+    tax = Tensor(1.1, requires_grad=True, name="tax")
+    price = apple * num * tax
+    price.name = "price"
+    edges = _edge_numbers(draw_book_style(price).source)
+    # value above, gradient below: the numbers of the book's ch05 buy_apple.py figure
+    assert edges[("apple", "×")] == pytest.approx((100, 2.2))
+    assert edges[("apple_num", "×")] == pytest.approx((2, 110))
+    assert edges[("tax", "×")] == pytest.approx((1.1, 200))
+    assert edges[("×", "×")] == pytest.approx((200, 1.1))
+    assert edges[("×", "price")] == pytest.approx((220, 1))
+    assert apple.grad is None  # the gradients came from grad(), .grad untouched
+    only_values = _edge_numbers(draw_book_style(price, gradients=False).source)
+    assert only_values[("apple", "×")] == pytest.approx((100,))
+    with pytest.raises(ValueError, match="draws small scalar graphs"):
+        draw_book_style((Tensor([1.0, 2.0], requires_grad=True) * 2).sum())
+    price.backward()
+    with pytest.raises(GraphError, match="backward\\(\\) freed this graph's values"):
+        draw_book_style(price)

@@ -22,7 +22,7 @@ import os
 import threading
 import traceback
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -68,6 +68,9 @@ class _State(threading.local):
         self.grad_enabled: bool = True
         self.scope: tuple[str, ...] = ()
         self.anomaly: bool = False
+        # an optional callback of each node backward visits, (node, output, gradient in,
+        # input gradients), before the node is freed; set by tinygrad_fish.viz.animate_backward
+        self.backward_trace: Callable[[Any, Any, Any, tuple[Any, ...]], None] | None = None
         self.backward_of: Function | None = None  # the node whose backward is running
         self.grad_stack: list[bool] = []
         self.anomaly_stack: list[bool] = []
@@ -686,6 +689,8 @@ def _run_backward(
                 )
             if anomaly:
                 _check_gradients(fn, in_grads)
+            if _state.backward_trace is not None:
+                _state.backward_trace(fn, t, g, in_grads)
             for i, (inp, ig) in enumerate(zip(inputs, in_grads, strict=True)):
                 if ig is None or not inp._requires_grad:
                     continue

@@ -51,7 +51,8 @@ DEFAULT_THREADS = 1
 EXIT_DIVERGED = 3
 #: ``gradcheck`` fails when a mean absolute difference exceeds this (float64).
 GRADCHECK_TOL = 1e-9
-GRAPH_SUFFIXES = (".svg", ".png", ".pdf", ".dot")
+# every format render_graph() supports (tinygrad_fish.viz.render._FORMATS)
+GRAPH_SUFFIXES = (".svg", ".png", ".pdf", ".jpg", ".jpeg", ".dot", ".gv")
 
 
 class CLIError(Exception):

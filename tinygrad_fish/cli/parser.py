@@ -16,6 +16,7 @@ from .common import (
     DEFAULT_THREADS,
     EXIT_DIVERGED,
     GRADCHECK_TOL,
+    GRAPH_SUFFIXES,
     MNIST_TRAIN_SIZE,
     NETWORKS,
     PROG,
@@ -151,11 +152,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="Draw the loss graph of TwoLayerNet(784, 50, 10) on one mini-batch with "
         "Graphviz. .dot needs nothing; .svg, .png and .pdf need the 'dot' program.",
     )
-    p.add_argument("--out", metavar="FILE", type=_graph_path, required=True,
-                   help="output file: .svg, .png, .pdf or .dot")
+    p.add_argument("--out", metavar="FILE", type=_graph_path, default=None,
+                   help="output file: " + ", ".join(GRAPH_SUFFIXES) + " (missing directories "
+                   "are created)")
+    p.add_argument("--view", choices=("forward", "backward"), default=None,
+                   help="forward (tensors and ops) or backward (gradient functions); "
+                   "default: forward")
+    p.add_argument("--values", action="store_true",
+                   help="show values (and, in the backward view, gradients)")
+    p.add_argument("--legend", action="store_true", help="add the legend of colours/shapes")
     p.add_argument("--backward", action="store_true",
-                   help="draw the backward graph (gradient functions) instead of the forward")
-    p.add_argument("--values", action="store_true", help="show values (and gradients)")
+                   help="deprecated: use --view backward")
+    p.add_argument("--animate", metavar="HTML", type=_path, default=None,
+                   help="also write the backward pass step by step as an HTML page")
     p.add_argument("--collapse", action="store_true", help="draw each layer as one node")
     p.add_argument("--seed", type=_seed, default=0, help="seed of the batch and weights")
     p.set_defaults(func=_cmd_graph)

@@ -18,8 +18,11 @@ same array, so it trains too. Every such write is recorded in the parameter's ve
 counter: a graph built before it refuses to backpropagate with the new values.
 
 Memory: each network remembers (weakly) the output of its last forward pass that recorded a
-graph, and frees that graph (:func:`tinygrad_fish.autograd.release_graph`) when a new
-recorded forward pass starts, as the book's layers only remember their last forward. So the
+graph, and frees that graph's arrays when a new recorded forward pass starts, as the book's
+layers only remember their last forward. The previous graph keeps its structure (ops, shapes,
+names, scopes: what a backward pass keeps), so ``draw_graph(loss)`` still draws it after
+``net.gradient()``; the graph before that is released whole
+(:func:`tinygrad_fish.autograd.release_graph`). So the
 losses the book's loop keeps in ``train_loss_list`` hold their values, not whole graphs with
 their mini-batches (about 0.5 MB each, 4 GB over 10,000 iterations). The consequence: the
 loss of an earlier forward pass can no longer be backpropagated once a later one ran
@@ -87,6 +90,7 @@ class _BookNetwork(Module):
         self.layers = OrderedDict()
         object.__setattr__(self, "_last_thread", None)
         object.__setattr__(self, "_last_output", None)
+        object.__setattr__(self, "_older_output", None)
         object.__setattr__(
             self, "_rng", None if seed is None else np.random.default_rng(seed)
         )
@@ -163,8 +167,15 @@ class _BookNetwork(Module):
                         "several threads at once: give each thread its own network (or set "
                         "release_previous_graph = False and free graphs yourself)."
                     )
-                release_graph(prev)
+                _free_arrays(prev)
             object.__setattr__(self, "_last_output", None)
+            # the graph before it: drop its structure too (so only one graph's structure,
+            # arrays freed, is ever kept: memory stays flat)
+            older: weakref.ref[Tensor] | None = self.__dict__.get("_older_output")
+            old = older() if older is not None else None
+            if old is not None:
+                release_graph(old)
+            object.__setattr__(self, "_older_output", ref if prev is not None else None)
 
     def _remember(self, out: Tensor, own_graph: bool) -> None:
         """Remember ``out`` to release its graph at the next forward pass, if the graph is
@@ -657,3 +668,16 @@ class MultiLayerNet(_BookNetwork):
         sizes = "-".join(str(s) for s in (self.input_size, *self.hidden_size_list,
                                           self.output_size))
         return f"{sizes}, activation={self.activation!r}, dtype={self.dtype}"
+
+
+def _free_arrays(out: Tensor) -> None:
+    """Free the arrays of the graph behind ``out`` as a backward pass does, keeping its
+    structure (Ghost records: ops, shapes, names, scopes) so it can still be drawn;
+    backpropagating through it raises the freed-graph :class:`GraphError`."""
+    stack = [out._ctx]
+    while stack:
+        fn = stack.pop()
+        if fn is None or fn.inputs is None:
+            continue
+        stack.extend(t._ctx for t in fn.inputs)
+        fn._release(keep_structure=True)
