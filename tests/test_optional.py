@@ -34,12 +34,13 @@ def test_testing_without_hypothesis(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_viz_without_the_graphviz_package(monkeypatch: pytest.MonkeyPatch) -> None:
     from tinygrad_fish import viz
+    from tinygrad_fish.viz import render
 
     hide(monkeypatch, "graphviz")
     with pytest.raises(viz.GraphvizNotFoundError,
                        match=r"pip install 'tinygrad-fish\[viz\]' \(or pip install graphviz\)"
                        ) as info:
-        viz._import_graphviz()
+        render._import_graphviz()
     assert isinstance(info.value, MissingDependencyError)
 
 
