@@ -6,6 +6,8 @@ What is measured
 
     * ``tinygrad_fish float64/float32`` -- ``tinygrad_fish.nn.TwoLayerNet``: ``net.gradient``
       then ``net.params[key] -= lr * grads[key]`` (skipped with a message if not importable);
+    * ``tinygrad_fish replay float64/float32`` -- the same with ``net.replay = True``
+      (``tinygrad_fish.replay``: each step a replay of the captured one);
     * ``book float64/float32`` -- the book's layers (``reference.BookTwoLayerNet``);
     * ``floor float64/float32`` -- the fewest numpy calls for one step (``reference.FloorNet``);
     * ``torch float32`` -- PyTorch CPU eager (skipped if ``import torch`` fails), with torch's
@@ -22,7 +24,8 @@ What is measured
 How it is measured
     Before timing, a correctness guard runs one step of every engine from the same weights and
     batch and requires the updated weights to match the book's to 1e-5 (float32) / 1e-10
-    (float64).  Then each engine is warmed up and its block size chosen so one timed block of
+    (float64), and six replayed steps to give the plain engine's weights bit for bit.
+    Then each engine is warmed up and its block size chosen so one timed block of
     consecutive steps lasts about ``--block-ms`` (default 20 ms).  Timing is interleaved
     round-robin -- A B C D A B C D ... -- so slow drifts of a shared, noisy machine hit every
     engine alike; each sample is ``time.perf_counter_ns`` over one block divided by its steps.
@@ -160,10 +163,11 @@ def load_tinygrad_fish() -> tuple[Any, str]:
     return TwoLayerNet, ""
 
 
-def make_tgf_net(cls: Any, dtype: Any, p0: ref.Params) -> Any:
+def make_tgf_net(cls: Any, dtype: Any, p0: ref.Params, replay: bool = False) -> Any:
     net = cls(input_size=784, hidden_size=50, output_size=10, weight_init_std=0.01, dtype=dtype)
     for k in ref.PARAM_KEYS:
         net.params[k][...] = p0[k]
+    net.replay = replay
     return net
 
 
@@ -221,11 +225,12 @@ def build_engines(
     t64 = [t.astype(np.float64) for t in t32]
     engines: list[Engine] = []
     if tgf_cls is not None:
-        for dt in (np.float64, np.float32):
-            net = make_tgf_net(tgf_cls, dt, p0)
+        for dt, replay in ((np.float64, False), (np.float32, False), (np.float64, True),
+                           (np.float32, True)):
+            net = make_tgf_net(tgf_cls, dt, p0, replay)
             engines.append(
                 Engine(
-                    f"tinygrad_fish {np.dtype(dt).name}",
+                    f"tinygrad_fish{' replay' if replay else ''} {np.dtype(dt).name}",
                     "tinygrad_fish",
                     np.dtype(dt).name,
                     tgf_step(net),
@@ -316,7 +321,31 @@ def guard(batch_size: int, tgf_cls: Any, with_torch: bool) -> tuple[bool, str]:
             )
         except Exception as exc:
             return False, f"FAILED the correctness guard ({type(exc).__name__}: {exc})"
+        why = replay_guard(tgf_cls, dt, batch_size)
+        if why:
+            return False, why
     return True, ""
+
+
+def replay_guard(tgf_cls: Any, dtype: Any, batch_size: int, steps: int = 6) -> str:
+    """Six steps with ``net.replay = True`` against six plain ones from the same weights
+    and batches: the weights must be the same bits. Returns "" or what went wrong."""
+    x_all, t_all = ref.synthetic_mnist(batch_size * steps, seed=7)
+    p0 = ref.init_params(3)
+    nets = [make_tgf_net(tgf_cls, dtype, p0, replay) for replay in (False, True)]
+    for i in range(steps):
+        x = x_all[i * batch_size:(i + 1) * batch_size]
+        t = t_all[i * batch_size:(i + 1) * batch_size]
+        for net in nets:
+            tgf_step(net)(x, t, LR)
+    name = np.dtype(dtype).name
+    for k in ref.PARAM_KEYS:
+        if nets[0].params[k].tobytes() != nets[1].params[k].tobytes():
+            return f"FAILED the replay guard: {name} {k} differs from the plain engine's"
+    status = nets[1].replay_status()
+    print(f"  guard tinygrad_fish replay {name}: {steps} steps bit-identical to the plain "
+          f"engine ({'; '.join(status.values())})")
+    return ""
 
 
 def ratio(a: float, b: float | None) -> str:
@@ -327,7 +356,7 @@ def report(batch_size: int, engines: list[Engine]) -> None:
     med = {e.name: statistics.median(e.samples_ns) for e in engines}
     torch_med = med.get("torch float32")
     print(f"\nbatch size {batch_size}  (µs per step; {len(engines[0].samples_ns)} samples each)")
-    head = f"{'engine':<22}{'median':>10}{'min - max':>22}{'steps/blk':>10}"
+    head = f"{'engine':<29}{'median':>10}{'min - max':>22}{'steps/blk':>10}"
     head += f"{'vs book':>9}{'vs floor':>10}{'vs torch32':>12}"
     print(head)
     print("-" * len(head))
@@ -335,7 +364,7 @@ def report(batch_size: int, engines: list[Engine]) -> None:
         m = med[e.name]
         lo, hi = min(e.samples_ns), max(e.samples_ns)
         print(
-            f"{e.name:<22}{m / 1e3:>10.1f}{f'{lo / 1e3:.1f} - {hi / 1e3:.1f}':>22}"
+            f"{e.name:<29}{m / 1e3:>10.1f}{f'{lo / 1e3:.1f} - {hi / 1e3:.1f}':>22}"
             f"{e.steps_per_block:>10}"
             f"{ratio(m, med.get(f'book {e.dtype}')):>9}"
             f"{ratio(m, med.get(f'floor {e.dtype}')):>10}"

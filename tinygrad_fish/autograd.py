@@ -72,6 +72,9 @@ class _State(threading.local):
         # input gradients), before the node is freed; set by tinygrad_fish.viz.animate_backward
         self.backward_trace: Callable[[Any, Any, Any, tuple[Any, ...]], None] | None = None
         self.backward_of: Function | None = None  # the node whose backward is running
+        # the capture of a step for replay (tinygrad_fish.replay): told of every op applied
+        # and every node the backward walk visits; None (the rule) costs one attribute read
+        self.recorder: Any = None
         self.grad_stack: list[bool] = []
         self.anomaly_stack: list[bool] = []
         self.scope_stack: list[tuple[str, ...]] = []
@@ -421,6 +424,9 @@ class Function:
         if type(data) is tuple:  # type: ignore[comparison-overlap]  # multi-output op
             from .multi_output import apply_multi
 
+            if _state.recorder is not None:
+                _state.recorder.refuse(f"{cls.name} has several outputs")
+
             return apply_multi(cls, fn, data, inputs, attrs)
         # Tensor._wrap, inlined: this is the hottest path of the engine.
         out = _new_tensor(_Tensor)
@@ -468,6 +474,8 @@ class Function:
                     fn.created_at = _user_frame()
                 out._requires_grad = True
                 out._ctx = fn
+        if state.recorder is not None:
+            state.recorder.op(fn, inputs, attrs, out)
         return out
 
     def _release(self, keep_structure: bool = False) -> None:
@@ -647,6 +655,7 @@ def _run_backward(
             receive(out, g)
         anomaly = _state.anomaly
         hooked = bool(_hooks) or bool(_retained)  # register_hook / retain_grad in use
+        recorder = _state.recorder
         while frontier:
             t = heapq.heappop(frontier)[2]
             g = grads.pop(id(t))
@@ -659,6 +668,8 @@ def _run_backward(
             inputs = fn.inputs
             if inputs is None:
                 raise _freed_error(t)
+            if recorder is not None:
+                recorder.visit(fn)
             versions = fn.versions
             if (versions is not None and versions != tuple(map(_version_of, inputs))) or (
                 fn.save_output and _version_of(t) != fn.out_version

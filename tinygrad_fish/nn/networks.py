@@ -45,9 +45,11 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
+from .. import autograd as _autograd
 from ..autograd import grad, is_grad_enabled, no_grad, release_graph, scope
-from ..errors import DTypeError, GraphError
+from ..errors import DTypeError, GraphError, InvalidArgumentError
 from ..numerical import numerical_gradient as _numerical_gradient
+from ..replay import MAX_PLANS, REPLAYABLE_LAYERS, ReplayState, Settings, StepPlan
 from ..tensor import ArrayLike, Tensor
 from .layers import Affine, BatchNormalization, Dropout, Relu, Sigmoid, SoftmaxWithLoss
 from .module import Module
@@ -56,6 +58,10 @@ from .params import ParamDict
 __all__ = ["MultiLayerNet", "TwoLayerNet"]
 
 Array = npt.NDArray[Any]
+
+
+#: The modules whose layers of the names in REPLAYABLE_LAYERS are the package's own.
+_REPLAY_MODULES = frozenset({"tinygrad_fish.nn.layers", "tinygrad_fish.book.layers"})
 
 
 def _float_dtype(dtype: npt.DTypeLike, what: str) -> np.dtype[Any]:
@@ -329,7 +335,15 @@ class _BookNetwork(Module):
             DTypeError: class indices that are not integers.
             IndexingError: a class index outside [0, output_size).
         """
-        loss = self._loss(x, t, True)
+        rs: ReplayState | None = self.__dict__.get("_replay")
+        if rs is not None:
+            replayed = self._replay_gradient(rs, x, t)
+            if replayed is not None:
+                return replayed
+        return self._gradient_of(self._loss(x, t, True))
+
+    def _gradient_of(self, loss: Tensor) -> dict[str, Array]:
+        """The plain engine's backward from ``loss`` to every parameter, as fresh arrays."""
         own: dict[str, Tensor] = self.__dict__["_params"]._tensors
         tensors = {key: own[key] for key in self._grad_order()}
         grads = grad(loss, list(tensors.values()), allow_unused=True)
@@ -347,6 +361,114 @@ class _BookNetwork(Module):
             seen.add(id(a))
             out[key] = a
         return out
+
+    # --- replay ------------------------------------------------------------------------------
+    def _replay_layers(self) -> list[Module]:
+        return [*self.layers.values(), self._last_layer()]
+
+    @property
+    def replay(self) -> bool:
+        """Replay ``gradient`` steps instead of rebuilding their graph (default False).
+
+        With ``replay = True``, the first ``gradient(x, t)`` on a batch of a new shape runs
+        the plain engine and records its ops (:mod:`tinygrad_fish.replay`); the next one
+        also runs the plain engine and checks a replay against it bit for bit; from then
+        on steps of that shape run as a replay: the same numpy calls in the same order, so
+        the same gradients, without building Tensors, nodes or the backward heap (at batch
+        1 a step takes less than half the time). Anything the capture cannot prove it
+        replays exactly (an unusual layer, a value computed in Python from the batch, a
+        hook, ``detect_anomaly``, changed settings or layers) runs the plain engine.
+        ``replay_status()`` says what each captured shape does.
+
+        ``gradient`` builds no graph while it replays, so ``draw_graph`` shows the last
+        plain step's; ``loss``, ``predict`` and ``accuracy`` always run the plain engine.
+
+        Raises:
+            InvalidArgumentError: (on setting True) a layer is not of a kind whose forward
+                a replay reproduces: see :data:`tinygrad_fish.replay.REPLAYABLE_LAYERS`.
+        """
+        return self.__dict__.get("_replay") is not None
+
+    @replay.setter
+    def replay(self, on: bool) -> None:
+        if not on:
+            object.__setattr__(self, "_replay", None)
+            return
+        bad = [
+            f"{layer.name or '?'} ({type(layer).__name__})" for layer in self._replay_layers()
+            if type(layer).__module__ not in _REPLAY_MODULES
+            or type(layer).__name__ not in REPLAYABLE_LAYERS
+        ]
+        if bad:
+            raise InvalidArgumentError(
+                f"{type(self).__name__}.replay: the layers {', '.join(bad)} do work in "
+                "Python that a replay would skip (a random mask, running statistics, code of "
+                f"your own); replay supports networks of {', '.join(sorted(REPLAYABLE_LAYERS))}"
+            )
+        if self.__dict__.get("_replay") is None:
+            object.__setattr__(self, "_replay", ReplayState())
+
+    def replay_status(self) -> dict[str, str]:
+        """What ``gradient`` does for each batch shape seen since ``replay`` was set:
+        ``{"x (100, 784) float32, t (100, 10) float32": "replaying"}``, or "not replayed:"
+        and why; empty when replay is off."""
+        rs: ReplayState | None = self.__dict__.get("_replay")
+        return {} if rs is None else rs.status()
+
+    def _replay_gradient(self, rs: ReplayState, x: ArrayLike, t: ArrayLike
+                         ) -> dict[str, Array] | None:
+        """``gradient`` by replay, or None to run the plain engine instead."""
+        state = _autograd._state
+        if (type(x) is not np.ndarray or type(t) is not np.ndarray or not state.grad_enabled
+                or state.anomaly or state.backward_trace is not None or _autograd._hooks
+                or _autograd._retained):
+            return None
+        layers = self._replay_layers()
+        objects = [self, *layers]
+        if rs.settings is None or not rs.settings.unchanged(objects):
+            rs.plans.clear()  # other layers or settings: capture anew
+            rs.settings = Settings(objects)
+        key = ((x.shape, x.dtype), (t.shape, t.dtype))
+        plan = rs.plans.get(key)
+        if isinstance(plan, str):
+            return None
+        if plan is not None and t.dtype.kind != "f":  # class indices: checked as the plain
+            c = plan.classes                            # engine checks them, else it raises
+            if c is None or not t.size or t.min() < 0 or t.max() >= c:
+                return None
+        if not rs.lock.acquire(blocking=False):  # another thread is replaying it
+            return None
+        try:
+            keys = self._grad_order()
+            if plan is None:
+                if len(rs.plans) >= MAX_PLANS:
+                    return None
+                return self._capture(rs, key, np.asarray(x, dtype=self.dtype), t, keys,
+                                     layers)
+            self._start_forward()
+            grads = plan.run((np.asarray(x, dtype=self.dtype), t))
+            last = layers[-1]
+            if plan.loss_op_slot is not None and "loss" in last.__dict__:
+                last.__dict__["loss"] = plan.tensors[plan.loss_op_slot].data[()]
+            if not plan.verified:
+                plain = self._gradient_of(self._loss(x, t, True))
+                if rs.mismatch(key, [plain[k] for k in keys], grads):
+                    return plain
+                plan.verified = True
+            return dict(zip(keys, grads, strict=True))
+        finally:
+            rs.lock.release()
+
+    def _capture(self, rs: ReplayState, key: tuple[Any, ...], xa: Array, t: Array,
+                 keys: list[str], layers: list[Module]) -> dict[str, Array]:
+        xt, tt = Tensor._wrap(xa), Tensor._wrap(t)
+        own: dict[str, Tensor] = self.__dict__["_params"]._tensors
+        plan, why, grads = StepPlan.capture(
+            lambda: self._loss(xt, tt, True), (xt, tt), [own[k] for k in keys],
+            self._gradient_of, layers,
+        )
+        rs.plans[key] = plan if plan is not None else (why or "?")
+        return grads  # type: ignore[no-any-return]
 
 
 class TwoLayerNet(_BookNetwork):

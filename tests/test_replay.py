@@ -1,0 +1,215 @@
+"""Capture and replay of a network's gradient step (tinygrad_fish.replay, ``net.replay``):
+replayed steps give the plain engine's weights bit for bit, and every step a replay cannot
+reproduce runs the plain engine (with the plain engine's errors)."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tinygrad_fish as tf
+from tinygrad_fish import replay as replay_mod
+from tinygrad_fish.errors import GraphError, IndexingError, InvalidArgumentError
+from tinygrad_fish.nn import MultiLayerNet, TwoLayerNet
+
+
+def batches(seed: int, steps: int, n: int, d: int, c: int, labels: str,
+            dtype: Any = np.float32) -> list[tuple[np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(steps):
+        x = rng.random((n, d)).astype(dtype)
+        k = rng.integers(0, c, n)
+        if labels == "index":
+            t: np.ndarray = k
+        elif labels == "one-hot":
+            t = np.eye(c, dtype=dtype)[k]
+        else:  # soft targets, rows not summing to 1
+            t = rng.random((n, c)).astype(dtype)
+        out.append((x, t))
+    return out
+
+
+def train(net: Any, data: list[tuple[np.ndarray, np.ndarray]], lr: float = 0.1
+          ) -> list[dict[str, np.ndarray]]:
+    seen = []
+    for x, t in data:
+        g = net.gradient(x, t)
+        seen.append({k: v.copy() for k, v in g.items()})
+        for k in g:
+            net.params[k] -= lr * g[k]
+    return seen
+
+
+def assert_same_bits(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> None:
+    assert list(a) == list(b)
+    for k in a:
+        assert a[k].dtype == b[k].dtype and a[k].shape == b[k].shape, k
+        assert a[k].tobytes() == b[k].tobytes(), f"{k} differs"
+
+
+def two_nets(make: Any) -> tuple[Any, Any]:
+    plain, fast = make(), make()
+    fast.replay = True
+    return plain, fast
+
+
+# --- bit for bit -----------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n", [1, 7, 100])
+@pytest.mark.parametrize("labels", ["index", "one-hot", "soft"])
+def test_two_layer_net_replay_gives_the_plain_engines_bits(dtype: Any, n: int,
+                                                            labels: str) -> None:
+    plain, fast = two_nets(lambda: TwoLayerNet(20, 8, 5, dtype=dtype, seed=3))
+    data = batches(1, 8, n, 20, 5, labels)
+    g_plain, g_fast = train(plain, data), train(fast, data)
+    for a, b in zip(g_plain, g_fast, strict=True):
+        assert_same_bits(a, b)
+    assert_same_bits(dict(plain.params.items()), dict(fast.params.items()))
+    assert list(fast.replay_status().values()) == ["replaying"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    hidden=st.lists(st.integers(1, 6), min_size=1, max_size=3),
+    activation=st.sampled_from(["relu", "sigmoid"]),
+    decay=st.sampled_from([0.0, 0.1]),
+    n=st.integers(1, 6),
+    one_hot=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_multi_layer_net_replay_property(hidden: list[int], activation: str, decay: float,
+                                         n: int, one_hot: bool, seed: int) -> None:
+    def make() -> MultiLayerNet:
+        return MultiLayerNet(6, hidden, 3, activation=activation, weight_decay_lambda=decay,
+                             seed=seed)
+
+    plain, fast = two_nets(make)
+    data = batches(seed, 5, n, 6, 3, "one-hot" if one_hot else "index", np.float64)
+    for a, b in zip(train(plain, data), train(fast, data), strict=True):
+        assert_same_bits(a, b)
+    assert "replaying" in fast.replay_status().values()
+
+
+def test_gradients_are_fresh_arrays_and_layer_state_follows_the_replayed_step() -> None:
+    plain, fast = two_nets(lambda: TwoLayerNet(10, 4, 3, seed=0))
+    data = batches(2, 4, 5, 10, 3, "one-hot")
+    train(plain, data[:3])
+    train(fast, data[:3])
+    x, t = data[3]
+    g1, g2 = plain.gradient(x, t), fast.gradient(x, t)
+    ids = {id(a) for a in g2.values()} | {id(a) for a in fast.params.values()}
+    assert len(ids) == 8  # no gradient is another's array or a parameter's
+    # what the book's layer-by-layer backward reads: the last step's inputs and loss
+    assert fast.lastLayer.loss == plain.lastLayer.loss
+    for key in ("Affine1", "Relu1", "Affine2"):
+        assert np.array_equal(fast.layers[key].__dict__["_last_x"].data,
+                              plain.layers[key].__dict__["_last_x"].data)
+    d1 = plain.lastLayer.backward(1)
+    d2 = fast.lastLayer.backward(1)
+    assert d1.tobytes() == d2.tobytes()
+    assert_same_bits(g1, g2)
+
+
+# --- what runs the plain engine ----------------------------------------------------------------
+def test_a_new_batch_shape_is_captured_in_its_turn() -> None:
+    plain, fast = two_nets(lambda: TwoLayerNet(10, 4, 3, seed=0))
+    data = batches(3, 4, 8, 10, 3, "index") + batches(4, 4, 3, 10, 3, "index")
+    for a, b in zip(train(plain, data), train(fast, data), strict=True):
+        assert_same_bits(a, b)
+    status = fast.replay_status()
+    assert len(status) == 2 and set(status.values()) == {"replaying"}
+
+
+def test_changed_settings_are_captured_anew() -> None:
+    plain, fast = two_nets(lambda: MultiLayerNet(5, [4], 3, weight_decay_lambda=0.1, seed=1))
+    data = batches(5, 6, 4, 5, 3, "one-hot", np.float64)
+    train(plain, data[:3])
+    train(fast, data[:3])
+    plain.weight_decay_lambda = fast.weight_decay_lambda = 0.5
+    for a, b in zip(train(plain, data[3:]), train(fast, data[3:]), strict=True):
+        assert_same_bits(a, b)
+
+
+def test_out_of_range_class_indices_raise_as_the_plain_engine_does() -> None:
+    net = TwoLayerNet(4, 3, 3, seed=0)
+    net.replay = True
+    x = np.ones((2, 4))
+    for _ in range(3):
+        net.gradient(x, np.array([0, 2]))
+    for bad in (np.array([0, 3]), np.array([-1, 0])):
+        with pytest.raises(IndexingError, match="class index out of range"):
+            net.gradient(x, bad)
+
+
+def test_no_grad_raises_as_the_plain_engine_does() -> None:
+    net = TwoLayerNet(4, 3, 3, seed=0)
+    net.replay = True
+    x, t = np.ones((2, 4)), np.array([0, 1])
+    for _ in range(3):
+        net.gradient(x, t)
+    with tf.no_grad(), pytest.raises(GraphError, match="does not require grad"):
+        net.gradient(x, t)
+
+
+def test_hooks_run_on_the_plain_engine() -> None:
+    plain, fast = two_nets(lambda: TwoLayerNet(4, 3, 3, seed=0))
+    data = batches(6, 3, 2, 4, 3, "index")
+    train(plain, data)
+    train(fast, data)
+    for net in (plain, fast):
+        net.W1.register_hook(lambda g: g * 2)
+    x, t = data[0]
+    assert_same_bits(plain.gradient(x, t), fast.gradient(x, t))
+
+
+def test_layers_with_python_side_effects_are_refused() -> None:
+    net = MultiLayerNet(4, [3], 2, use_dropout=True, seed=0)
+    with pytest.raises(InvalidArgumentError, match=r"Dropout.*do work in Python"):
+        net.replay = True
+    assert net.replay is False
+
+
+def test_a_value_made_outside_the_ops_is_not_replayed() -> None:
+    from tinygrad_fish.book.multi_layer_net import MultiLayerNet as BookMultiLayerNet
+
+    # the book's loss layer turns one-hot rows into indices in Python
+    plain, fast = two_nets(lambda: BookMultiLayerNet(6, [4], 3, seed=2))
+    data = batches(7, 4, 3, 6, 3, "one-hot", np.float64)
+    for a, b in zip(train(plain, data), train(fast, data), strict=True):
+        assert_same_bits(a, b)
+    (why,) = fast.replay_status().values()
+    assert why.startswith("not replayed:") and "made outside the ops" in why
+
+
+def test_a_first_replay_that_differs_is_dropped_with_a_warning(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    real_run = replay_mod.StepPlan.run
+
+    def wrong_run(self: Any, arrays: Any) -> Any:
+        return [g + 1 for g in real_run(self, arrays)]
+
+    monkeypatch.setattr(replay_mod.StepPlan, "run", wrong_run)
+    plain, fast = two_nets(lambda: TwoLayerNet(4, 3, 3, seed=0))
+    data = batches(8, 4, 2, 4, 3, "index")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for a, b in zip(train(plain, data), train(fast, data), strict=True):
+            assert_same_bits(a, b)
+    assert any(issubclass(w.category, RuntimeWarning) and "differed from the plain engine"
+               in str(w.message) for w in caught)
+    (why,) = fast.replay_status().values()
+    assert "differed from the plain engine" in why
+
+
+def test_replay_off_again() -> None:
+    net = TwoLayerNet(4, 3, 3, seed=0)
+    net.replay = True
+    assert net.replay is True
+    net.replay = False
+    assert net.replay is False and net.replay_status() == {}

@@ -1,0 +1,336 @@
+"""Capture and replay of a repeated gradient step: the same numpy calls, none of the graph.
+
+A training loop computes the gradient of the same network on batches of the same shape, step
+after step, and the engine rebuilds the same graph each time: a :class:`~.autograd.Function`
+and a Tensor per op, a heap, version checks and records for drawing per node. At batch 1
+that bookkeeping costs more than the numpy work. Replay records one step (the ops of the
+forward pass in order, and the order in which the backward walk visits them) and then runs
+each later step as that list: every op's own ``forward`` on the new arrays, then every op's
+own ``backward`` in the recorded order, summing the gradients that meet in the order the
+walk summed them. The numpy calls are the plain engine's, in its order, so the gradients
+are the same bits (the first replay of every capture is checked against the plain engine,
+bit for bit, before any replayed result is used).
+
+It is used through the book's networks: ``net.replay = True`` (see
+:attr:`tinygrad_fish.nn.TwoLayerNet.replay`). What a replay does not run is the Python code
+between the ops; so a network replays only when that code has no effect a replay would
+miss: its layers are of the kinds listed in :data:`REPLAYABLE_LAYERS` (no Dropout, whose
+mask is drawn in Python, no BatchNormalization, whose running statistics are updated in
+Python), and the capture refuses any value that entered the step from outside the ops and
+is not the batch, a parameter or a Python number. A step replays only while the batch has
+the shape and dtype of the captured one, no hook or anomaly detection is active, grad mode
+is on and the network's layers, parameters and settings are those it was captured with;
+any other step runs on the plain engine (and may be captured in its turn, up to
+:data:`MAX_PLANS` shapes per network).
+"""
+
+from __future__ import annotations
+
+import operator
+import threading
+import warnings
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from . import autograd as _autograd
+from .autograd import Function
+from .tensor import Tensor
+
+__all__ = ["MAX_PLANS", "REPLAYABLE_LAYERS", "ReplayState", "Settings", "StepPlan"]
+
+Array = npt.NDArray[Any]
+
+#: Shapes of batch captured per network (the last, smaller batch of an epoch is a second).
+MAX_PLANS = 4
+
+#: Names of the layer classes whose ``forward`` is only Tensor ops plus the record of its
+#: last input (what :class:`~tinygrad_fish.nn.layers.Affine` and its kind keep for the book's
+#: ``backward(dout)``): a replay sets that record as the layer's forward would have.
+REPLAYABLE_LAYERS = frozenset({"Affine", "Relu", "Sigmoid", "SoftmaxWithLoss"})
+
+_get_data = operator.attrgetter("data")
+
+# exact types: a numpy float64 is a float, and a layer's last loss value must not count
+_SCALARS = frozenset({int, float, bool, str, type(None)})
+
+
+class _Recorder:
+    """What ``Function.apply`` and the backward walk report while a step is captured."""
+
+    def __init__(self) -> None:
+        self.ops: list[tuple[Function, tuple[Tensor, ...], dict[str, Any], Tensor]] = []
+        self.visits: list[Function] = []
+        self.forward = True
+        self.problem: str | None = None
+
+    def op(self, fn: Function, inputs: tuple[Tensor, ...], attrs: dict[str, Any],
+           out: Tensor) -> None:
+        if self.forward:
+            self.ops.append((fn, inputs, attrs, out))
+
+    def visit(self, fn: Function) -> None:
+        self.visits.append(fn)
+
+    def refuse(self, why: str) -> None:
+        if self.problem is None:
+            self.problem = why
+
+
+@contextmanager
+def _recording(rec: _Recorder) -> Iterator[None]:
+    state = _autograd._state
+    prev = state.recorder
+    state.recorder = rec
+    try:
+        yield
+    finally:
+        state.recorder = prev
+
+
+class StepPlan:
+    """One captured step: the ops to run forward, the nodes to visit backward.
+
+    Built by :meth:`capture`; :meth:`run` replays it on a new batch and returns the
+    gradient of every parameter, as new arrays (shared with nothing the network keeps).
+    ``verified`` turns True once a replay has given the plain engine's bits.
+    """
+
+    def __init__(self) -> None:
+        self.tensors: list[Tensor] = []  # one per value of the step, reused by every replay
+        self.requires: list[bool] = []
+        self.forward_ops: list[tuple[Function, tuple[int, ...], int, dict[str, Any]]] = []
+        # the same, with the slots' tensors: (node, input tensors, output tensor, attrs)
+        self.forward_run: list[tuple[Function, tuple[Tensor, ...], Tensor, dict[str, Any]]] = []
+        self.backward_ops: list[tuple[Function, tuple[int, ...], int]] = []
+        self.input_slots: tuple[int, ...] = ()
+        self.param_slots: list[int | None] = []
+        self.params: list[Tensor] = []
+        self.loss_slot = -1
+        self.layer_state: list[tuple[dict[str, Any], str, int]] = []
+        self.loss_op_slot: int | None = None  # the cross-entropy's output
+        self.classes: int | None = None  # the cross-entropy's number of classes
+        self.verified = False
+
+    @classmethod
+    def capture(
+        cls,
+        step: Callable[[], Tensor],
+        inputs: tuple[Tensor, ...],
+        params: list[Tensor],
+        grad_of: Callable[[Tensor], Any],
+        layers: list[Any],
+    ) -> tuple[StepPlan | None, str | None, Any]:
+        """Run ``step`` (the forward pass, returning the loss) and ``grad_of(loss)`` (the
+        plain engine's backward) while recording them.
+
+        Returns ``(plan, None, result)``, or ``(None, why, result)`` when the step cannot be
+        replayed; ``result`` is what ``grad_of`` returned, computed by the plain engine.
+        """
+        rec = _Recorder()
+        with _recording(rec):
+            loss = step()
+            rec.forward = False
+            result = grad_of(loss)
+        if rec.problem is not None:
+            return None, rec.problem, result
+        plan = cls()
+        why = plan._build(rec, inputs, params, loss, layers)
+        return (None, why, result) if why else (plan, None, result)
+
+    def _build(self, rec: _Recorder, inputs: tuple[Tensor, ...], params: list[Tensor],
+               loss: Tensor, layers: list[Any]) -> str | None:
+        slots: dict[int, int] = {}
+        input_ids = {id(t): i for i, t in enumerate(inputs)}
+        input_slots: list[int] = [-1] * len(inputs)
+        param_ids = {id(p) for p in params}
+        tensors, requires = self.tensors, self.requires
+
+        def new_slot(t: Tensor, keep: Tensor) -> int:
+            slots[id(t)] = len(tensors)
+            tensors.append(keep)
+            requires.append(t._requires_grad)
+            return len(tensors) - 1
+
+        for fn, ins, attrs, out in rec.ops:
+            if any(isinstance(v, np.ndarray) for v in attrs.values()):
+                return f"{fn.name} takes an array attribute, which a replay would not renew"
+            in_slots = []
+            for t in ins:
+                s = slots.get(id(t))
+                if s is None:
+                    if id(t) in input_ids:
+                        s = new_slot(t, Tensor._wrap(t.data))
+                        input_slots[input_ids[id(t)]] = s
+                    elif id(t) in param_ids:
+                        s = new_slot(t, t)  # the parameter itself: its current values
+                    elif t._requires_grad:
+                        return (f"{fn.name} uses a tensor that requires grad and is not a "
+                                "parameter of the network")
+                    elif t.data.ndim == 0:
+                        s = new_slot(t, Tensor._wrap(t.data))  # a Python number
+                    else:
+                        return (f"{fn.name} uses an array of shape {t.shape} made outside "
+                                "the ops (a replay would reuse it as it is)")
+                in_slots.append(s)
+            if id(out) in slots:
+                return f"{fn.name} returned a tensor already in the step"
+            keep = Tensor._wrap(out.data)
+            keep._requires_grad = out._requires_grad
+            out_slot = new_slot(out, keep)
+            node = type(fn).__new__(type(fn))
+            node.inputs = tuple(tensors[s] for s in in_slots)
+            node.needs_input_grad = tuple(t._requires_grad for t in ins)
+            node.attrs = attrs
+            node.scope = getattr(fn, "scope", ())
+            node.seq = 0
+            node.versions = None
+            node.ghosts = None
+            node._out = weakref.ref(keep) if fn.save_output else None
+            node.out_version = 0
+            self.forward_ops.append((node, tuple(in_slots), out_slot, attrs))
+            self.forward_run.append((node, node.inputs, keep, attrs))
+            if fn.name == "cross_entropy" and self.loss_op_slot is None:
+                self.loss_op_slot = out_slot
+                self.classes = ins[0].data.shape[-1]
+        if -1 in input_slots:
+            return "an input of the step is not used by any op"
+        node_of = {id(fn): i for i, (fn, *_) in enumerate(rec.ops)}
+        for fn in rec.visits:
+            i = node_of.get(id(fn))
+            if i is None:
+                return f"the backward pass visits {fn.name}, an op made outside the step"
+            node, in_slots, out_slot, _ = self.forward_ops[i]
+            self.backward_ops.append((node, in_slots, out_slot))
+        if id(loss) not in slots:
+            return "the loss is not made by an op of the step"
+        self.loss_slot = slots[id(loss)]
+        self.input_slots = tuple(input_slots)
+        self.params = list(params)
+        self.param_slots = [slots.get(id(p)) for p in params]
+        # what each layer's forward records of its tensors (its last input), to set again
+        for layer in layers:
+            d = layer.__dict__
+            for key, value in d.items():
+                if isinstance(value, Tensor) and id(value) in slots:
+                    self.layer_state.append((d, key, slots[id(value)]))
+        return None
+
+    def run(self, arrays: tuple[Array, ...]) -> list[Array]:
+        """Replay the step on new input arrays (the captured shapes and dtypes); returns
+        one gradient per parameter, in the order the plan was captured with."""
+        tensors = self.tensors
+        for s, a in zip(self.input_slots, arrays, strict=True):
+            tensors[s].data = a
+        state = _autograd._state
+        was = state.grad_enabled
+        state.grad_enabled = False  # the backward methods take their plain numpy paths
+        try:
+            get = _get_data
+            for fn, ins, out_t, attrs in self.forward_run:
+                data = fn.forward(*map(get, ins), **attrs)
+                out_t.data = data if type(data) is np.ndarray else np.asarray(data)
+            loss = tensors[self.loss_slot].data
+            grads: dict[int, Array] = {self.loss_slot: np.ones(loss.shape, dtype=loss.dtype)}
+            seed = grads[self.loss_slot]
+            requires = self.requires
+            wrap = Tensor._wrap
+            for fn, ins, out in self.backward_ops:
+                in_grads = fn.backward(wrap(grads.pop(out)))
+                for s, ig in zip(ins, in_grads, strict=False):  # counts: first replay checks
+                    if ig is None or not requires[s]:
+                        continue
+                    prev = grads.get(s)
+                    grads[s] = ig.data if prev is None else prev + ig.data
+        finally:
+            state.grad_enabled = was
+        # the gradients as backward() hands them out: each in an array of its own
+        handed = {id(seed)}
+        result: list[Array] = []
+        for p, s in zip(self.params, self.param_slots, strict=True):
+            a = grads.get(s) if s is not None else None
+            if a is None:
+                a = np.zeros_like(p.data)
+            elif a.dtype != p.data.dtype:
+                a = a.astype(p.data.dtype)
+            elif not a.flags.owndata or id(a) in handed:
+                a = a.copy()
+            handed.add(id(a))
+            result.append(a)
+        for d, key, s in self.layer_state:
+            d[key] = tensors[s]
+        return result
+
+    def loss_value(self) -> Any:
+        """The loss of the last replay (a numpy scalar)."""
+        return self.tensors[self.loss_slot].data[()]
+
+
+class Settings:
+    """The identity of a network and its layers, and their public settings (numbers,
+    strings, flags, dtypes: not the private state a forward pass updates), as they were
+    when steps were captured: a replay is valid only while they are unchanged."""
+
+    def __init__(self, objects: list[Any]) -> None:
+        self.ids = tuple(map(id, objects))
+        self.getters: list[tuple[dict[str, Any], Callable[[dict[str, Any]], Any] | None]] = []
+        for o in objects:
+            keys = [k for k, v in o.__dict__.items() if k[0] != "_"
+                    and (type(v) in _SCALARS or isinstance(v, np.dtype))]
+            self.getters.append((o.__dict__, operator.itemgetter(*keys) if keys else None))
+        self.values = self._read()
+
+    def _read(self) -> tuple[Any, ...]:
+        return tuple(g(d) if g is not None else None for d, g in self.getters)
+
+    def unchanged(self, objects: list[Any]) -> bool:
+        """True when ``objects`` are the same objects with the same settings."""
+        if tuple(map(id, objects)) != self.ids:
+            return False
+        try:
+            return bool(self._read() == self.values)
+        except Exception:  # a setting deleted, or one that no longer compares as a scalar
+            return False
+
+
+class ReplayState:
+    """A network's captured steps, keyed by the shapes and dtypes of ``(x, t)``.
+
+    ``plans[key]`` is a :class:`StepPlan`, or a str saying why that step does not replay.
+    """
+
+    def __init__(self) -> None:
+        self.plans: dict[tuple[Any, ...], StepPlan | str] = {}
+        self.settings: Settings | None = None
+        self.lock = threading.Lock()
+
+    def status(self) -> dict[str, str]:
+        """``{"x (1, 784) float32, t (1, 10) float32": "replaying" | "captured, ..."
+        | "not replayed: why"}``."""
+        out = {}
+        for key, plan in self.plans.items():
+            (xs, xd), (ts, td) = key[0], key[1]
+            name = f"x {xs} {xd}, t {ts} {td}"
+            if isinstance(plan, str):
+                out[name] = f"not replayed: {plan}"
+            else:
+                out[name] = "replaying" if plan.verified else "captured, not yet replayed"
+        return out
+
+    def mismatch(self, key: tuple[Any, ...], plain: list[Array], replayed: list[Array]
+                 ) -> bool:
+        """Compare a first replay with the plain engine bit for bit; on any difference the
+        step is never replayed again (with a warning: a difference is a bug to report)."""
+        for i, (a, b) in enumerate(zip(plain, replayed, strict=True)):
+            if a.shape != b.shape or a.dtype != b.dtype or a.tobytes() != b.tobytes():
+                why = (f"its first replay differed from the plain engine in gradient {i}; "
+                       "the plain engine is used for it from now on")
+                self.plans[key] = why
+                warnings.warn(f"tinygrad_fish replay: a step {why} (please report this)",
+                              RuntimeWarning, stacklevel=4)
+                return True
+        return False
