@@ -4,6 +4,7 @@ reproduce runs the plain engine (with the plain engine's errors)."""
 
 from __future__ import annotations
 
+import gc
 import warnings
 from typing import Any
 
@@ -16,6 +17,14 @@ import tinygrad_fish as tf
 from tinygrad_fish import replay as replay_mod
 from tinygrad_fish.errors import GraphError, IndexingError, InvalidArgumentError
 from tinygrad_fish.nn import MultiLayerNet, TwoLayerNet
+
+
+@pytest.fixture(autouse=True)
+def _no_hooks_left() -> None:
+    """A hook registered anywhere makes every network run the plain engine: let the
+    tensors of earlier tests (and their hooks) go first."""
+    gc.collect()
+    assert not tf.autograd._hooks and not tf.autograd._retained
 
 
 def batches(seed: int, steps: int, n: int, d: int, c: int, labels: str,
@@ -162,10 +171,11 @@ def test_hooks_run_on_the_plain_engine() -> None:
     data = batches(6, 3, 2, 4, 3, "index")
     train(plain, data)
     train(fast, data)
-    for net in (plain, fast):
-        net.W1.register_hook(lambda g: g * 2)
+    handles = [net.W1.register_hook(lambda g: g * 2) for net in (plain, fast)]
     x, t = data[0]
     assert_same_bits(plain.gradient(x, t), fast.gradient(x, t))
+    for h in handles:
+        h.remove()
 
 
 def test_layers_with_python_side_effects_are_refused() -> None:

@@ -766,6 +766,8 @@ class RemovableHandle:
         hooks = _hooks.get(id(t)) if t is not None else None
         if hooks is not None:
             hooks.pop(self.id, None)
+            if not hooks:  # none left: the engine's fast paths (replay) apply again
+                _hooks.pop(id(t), None)
 
 
 def _run_hooks(t: Tensor, g: Tensor, retain: bool, create_graph: bool) -> Tensor:

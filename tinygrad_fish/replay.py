@@ -204,8 +204,8 @@ class StepPlan:
             i = node_of.get(id(fn))
             if i is None:
                 return f"the backward pass visits {fn.name}, an op made outside the step"
-            node, in_slots, out_slot, _ = self.forward_ops[i]
-            self.backward_ops.append((node, in_slots, out_slot))
+            node, op_ins, op_out, _ = self.forward_ops[i]
+            self.backward_ops.append((node, op_ins, op_out))
         if id(loss) not in slots:
             return "the loss is not made by an op of the step"
         self.loss_slot = slots[id(loss)]
@@ -231,8 +231,8 @@ class StepPlan:
         state.grad_enabled = False  # the backward methods take their plain numpy paths
         try:
             get = _get_data
-            for fn, ins, out_t, attrs in self.forward_run:
-                data = fn.forward(*map(get, ins), **attrs)
+            for fn, in_ts, out_t, attrs in self.forward_run:
+                data = fn.forward(*map(get, in_ts), **attrs)
                 out_t.data = data if type(data) is np.ndarray else np.asarray(data)
             loss = tensors[self.loss_slot].data
             grads: dict[int, Array] = {self.loss_slot: np.ones(loss.shape, dtype=loss.dtype)}
@@ -251,14 +251,16 @@ class StepPlan:
         # the gradients as backward() hands them out: each in an array of its own
         handed = {id(seed)}
         result: list[Array] = []
-        for p, s in zip(self.params, self.param_slots, strict=True):
-            a = grads.get(s) if s is not None else None
-            if a is None:
+        for p, ps in zip(self.params, self.param_slots, strict=True):
+            got = grads.get(ps) if ps is not None else None
+            if got is None:
                 a = np.zeros_like(p.data)
-            elif a.dtype != p.data.dtype:
-                a = a.astype(p.data.dtype)
-            elif not a.flags.owndata or id(a) in handed:
-                a = a.copy()
+            elif got.dtype != p.data.dtype:
+                a = got.astype(p.data.dtype)
+            elif not got.flags.owndata or id(got) in handed:
+                a = got.copy()
+            else:
+                a = got
             handed.add(id(a))
             result.append(a)
         for d, key, s in self.layer_state:
