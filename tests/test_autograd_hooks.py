@@ -91,7 +91,7 @@ def test_handle_remove_unregisters_and_is_idempotent():
     handle.remove()
     (x * 2).sum().backward()
     np.testing.assert_array_equal(x.grad.data, [2.0])
-    assert not autograd._hooks[id(x)]
+    assert not autograd._hooks.get(id(x))  # no empty entry left either
 
 
 def test_hooks_go_with_their_tensor():
