@@ -322,7 +322,7 @@ def _tile_argmax(x: Array, ph: int, pw: int) -> tuple[Array, Array]:
         best = v[:, :, :, 0, :, 0].copy()
         for k in range(1, kk):
             np.maximum(best, v[:, :, :, k // pw, :, k % pw], out=best)
-        index = np.full(best.shape, kk - 1, dtype=_index_dtype(ph, pw))
+        index: Array = np.full(best.shape, kk - 1, dtype=_index_dtype(ph, pw))
         for k in range(kk - 2, -1, -1):  # the smallest position equal to the maximum wins
             eq = np.equal(v[:, :, :, k // pw, :, k % pw], best)
             index += eq * (index.dtype.type(k) - index)
