@@ -68,6 +68,10 @@ def im2col(x: Array, fh: int, fw: int, stride: int = 1, pad: int = 0) -> Array:
     # Laid out as the book's: (N, C, FH, FW, OH, OW), then transposed and reshaped, which
     # numpy does as a view where it can (one image of one channel): the same memory layout
     # as the book's, so matrix products with it round as the book's do.
+    if n > 1 and c * fh * fw > 1 and oh * ow > 1:
+        # here the book's reshape copies, into C order: the same matrix in one copy
+        return np.ascontiguousarray(windows.transpose(0, 2, 3, 1, 4, 5)).reshape(
+            n * oh * ow, c * fh * fw)
     col = np.empty((n, c, fh, fw, oh, ow), dtype=x.dtype)
     col[...] = windows.transpose(0, 1, 4, 5, 2, 3)
     return col.transpose(0, 4, 5, 1, 2, 3).reshape(n * oh * ow, c * fh * fw)
@@ -297,22 +301,50 @@ def _tile_view(x: Array, ph: int, pw: int) -> Array:
     return v
 
 
+def _index_dtype(ph: int, pw: int) -> type:
+    """The dtype of window positions: int8 when they fit (cheaper to compare and add)."""
+    return np.int8 if ph * pw <= 127 else np.intp
+
+
 def _tile_argmax(x: Array, ph: int, pw: int) -> tuple[Array, Array]:
     """Max pooling when the windows tile the image (stride == window, no padding): the
-    maxima (N, C, OH, OW) and their window positions, with no copy of the windows: one pass
-    per window position over strided views. The first maximum wins ties, and the first nan
-    wins over every number, as ``np.argmax`` over the window does (so the values and
-    positions are exactly the general path's)."""
+    maxima (N, C, OH, OW) and their window positions, with no copy of the windows: a few
+    passes per window position over strided views. The first maximum wins ties, and the
+    first nan wins over every number, as ``np.argmax`` over the window does (so the values
+    and positions are exactly the general path's).
+
+    Without a nan in ``x`` (checked once, by its minimum, which is nan exactly when one
+    is): the maxima by ``np.maximum``, the position of each as the first one equal to it
+    (unmasked arithmetic, no ``where=``, which numpy runs much slower), and the sign of a
+    zero maximum taken from the element at that position (``np.maximum`` may return
+    either of 0.0 and -0.0). With a nan: one comparison and two masked copies per position.
+    """
     v = _tile_view(x, ph, pw)
+    kk = ph * pw
+    floating = x.dtype.kind in "fc"
+    if x.dtype.kind in "iuf" and not (floating and bool(np.isnan(np.min(x)))):
+        best = v[:, :, :, 0, :, 0].copy()
+        for k in range(1, kk):
+            np.maximum(best, v[:, :, :, k // pw, :, k % pw], out=best)
+        index: Array = np.full(best.shape, kk - 1, dtype=_index_dtype(ph, pw))
+        for k in range(kk - 2, -1, -1):  # the smallest position equal to the maximum wins
+            eq = np.equal(v[:, :, :, k // pw, :, k % pw], best)
+            index += eq * (index.dtype.type(k) - index)
+        if floating:
+            zero = np.flatnonzero(best == 0)
+            if zero.size:  # the maximum's own zero, with its sign
+                ni, ci, hi, wi = np.unravel_index(zero, best.shape)
+                pos = index.reshape(-1)[zero]
+                best.reshape(-1)[zero] = x[ni, ci, hi * ph + pos // pw, wi * pw + pos % pw]
+        return best, index
     best = v[:, :, :, 0, :, 0].copy()
     index = np.zeros(best.shape, dtype=np.intp)
-    floating = x.dtype.kind in "fc"
-    for k in range(1, ph * pw):
+    upd = np.empty(best.shape, dtype=bool)
+    for k in range(1, kk):
         cand = v[:, :, :, k // pw, :, k % pw]
+        np.greater(cand, best, out=upd)
         if floating:  # a nan wins, unless an earlier one did
-            upd = np.greater(cand, best) | (np.isnan(cand) & ~np.isnan(best))
-        else:
-            upd = np.greater(cand, best)
+            upd |= np.isnan(cand) & ~np.isnan(best)
         np.copyto(best, cand, where=upd)
         np.copyto(index, k, where=upd)
     return best, index
@@ -332,11 +364,22 @@ def _tile_scatter(g: Array, index: Array, shape: tuple[int, ...], ph: int, pw: i
     """``_pool_scatter`` when the windows tile the image: each ``g`` written at its
     window position (no window overlaps another, so nothing adds up), as ``0 + g`` (the
     book's col2im adds into zeros, which turns -0.0 into 0.0), in the memory layout of the
-    general path (a view of a buffer one ``stride - 1`` wider, as the book's col2im)."""
+    general path (a view of a buffer one ``stride - 1`` wider, as the book's col2im).
+
+    Every element is written once, so the buffer is not zeroed first: for floating ``g``
+    with no inf or nan, each window position gets ``g * (index == k) + 0.0`` (``g``
+    or 0.0, -0.0 turned to 0.0; unmasked arithmetic), else masked copies."""
     n, c, h, w = shape
-    buf = np.zeros((n, c, h + ph - 1, w + pw - 1), dtype=g.dtype)
+    buf = np.empty((n, c, h + ph - 1, w + pw - 1), dtype=g.dtype)
     dx = buf[:, :, :h, :w]
     v = _tile_view(dx, ph, pw)
+    if g.dtype.kind == "f" and bool(np.isfinite(g).all()):
+        for k in range(ph * pw):
+            out = v[:, :, :, k // pw, :, k % pw]
+            np.multiply(g, np.equal(index, k), out=out)
+            np.add(out, g.dtype.type(0.0), out=out)
+        return dx
+    dx[...] = 0
     g0 = g + 0.0 if g.dtype.kind in "fc" else g
     for k in range(ph * pw):
         np.copyto(v[:, :, :, k // pw, :, k % pw], g0, where=index == k)
