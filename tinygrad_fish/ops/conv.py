@@ -68,10 +68,6 @@ def im2col(x: Array, fh: int, fw: int, stride: int = 1, pad: int = 0) -> Array:
     # Laid out as the book's: (N, C, FH, FW, OH, OW), then transposed and reshaped, which
     # numpy does as a view where it can (one image of one channel): the same memory layout
     # as the book's, so matrix products with it round as the book's do.
-    if n > 1 and c * fh * fw > 1 and oh * ow > 1:
-        # here the book's reshape copies, into C order: the same matrix in one copy
-        return np.ascontiguousarray(windows.transpose(0, 2, 3, 1, 4, 5)).reshape(
-            n * oh * ow, c * fh * fw)
     col = np.empty((n, c, fh, fw, oh, ow), dtype=x.dtype)
     col[...] = windows.transpose(0, 1, 4, 5, 2, 3)
     return col.transpose(0, 4, 5, 1, 2, 3).reshape(n * oh * ow, c * fh * fw)
