@@ -223,3 +223,43 @@ def test_replay_off_again() -> None:
     assert net.replay is True
     net.replay = False
     assert net.replay is False and net.replay_status() == {}
+
+
+@pytest.mark.parametrize("case", ["view", "float64-input", "huge", "zeros", "zero-rows"])
+def test_replay_at_the_edges_gives_the_plain_engines_bits(case: str) -> None:
+    plain, fast = two_nets(lambda: TwoLayerNet(12, 6, 4, seed=5))
+    data = batches(9, 6, 5, 24, 4, "soft")
+    if case == "view":  # every other column of a wider batch: not contiguous
+        data = [(x[:, ::2], t) for x, t in data]
+    else:
+        data = [(x[:, :12], t) for x, t in data]
+    if case == "float64-input":  # no cast op in the captured step
+        data = [(x.astype(np.float64), t) for x, t in data]
+    elif case == "huge":  # logits of about 1e4: softmax saturates to exact 0 and 1
+        for net in (plain, fast):
+            net.params["W2"][...] = 1e3
+        data = [(x * 1e1, t) for x, t in data]
+    elif case == "zeros":  # ReLU at its kink everywhere: gradient 0 below
+        data = [(np.zeros_like(x), t) for x, t in data]
+    elif case == "zero-rows":  # targets with rows of zeros get exactly 0
+        data = [(x, np.where(np.arange(5)[:, None] % 2 == 0, 0, t).astype(t.dtype))
+                for x, t in data]
+    g_plain, g_fast = train(plain, data), train(fast, data)
+    for a, b in zip(g_plain, g_fast, strict=True):
+        assert_same_bits(a, b)
+    assert list(fast.replay_status().values()) == ["replaying"]
+    if case == "zero-rows":
+        assert np.isfinite(g_fast[-1]["W1"]).all()
+
+
+def test_replaced_parameters_are_captured_anew() -> None:
+    net = TwoLayerNet(4, 3, 3, seed=0)
+    net.replay = True
+    x, t = np.ones((2, 4)), np.array([0, 1])
+    for _ in range(3):
+        net.gradient(x, t)
+    plan = next(iter(net.__dict__["_replay"].plans.values()))
+    plan.param_ids = (0,) * len(plan.param_ids)  # as if the parameters were others
+    net.gradient(x, t)
+    (status,) = net.replay_status().values()
+    assert status == "captured, not yet replayed"

@@ -103,13 +103,13 @@ class StepPlan:
     def __init__(self) -> None:
         self.tensors: list[Tensor] = []  # one per value of the step, reused by every replay
         self.requires: list[bool] = []
-        self.forward_ops: list[tuple[Function, tuple[int, ...], int, dict[str, Any]]] = []
-        # the same, with the slots' tensors: (node, input tensors, output tensor, attrs)
-        self.forward_run: list[tuple[Function, tuple[Tensor, ...], Tensor, dict[str, Any]]] = []
+        # (node, input tensors, output tensor, attrs): the tensors are the slots'
+        self.forward_ops: list[tuple[Function, tuple[Tensor, ...], Tensor, dict[str, Any]]] = []
         self.backward_ops: list[tuple[Function, tuple[int, ...], int]] = []
         self.input_slots: tuple[int, ...] = ()
         self.param_slots: list[int | None] = []
         self.params: list[Tensor] = []
+        self.param_ids: tuple[int, ...] = ()  # a replay needs these very parameters
         self.loss_slot = -1
         self.layer_state: list[tuple[dict[str, Any], str, int]] = []
         self.loss_op_slot: int | None = None  # the cross-entropy's output
@@ -156,6 +156,7 @@ class StepPlan:
             requires.append(t._requires_grad)
             return len(tensors) - 1
 
+        op_slots: list[tuple[tuple[int, ...], int]] = []
         for fn, ins, attrs, out in rec.ops:
             if any(isinstance(v, np.ndarray) for v in attrs.values()):
                 return f"{fn.name} takes an array attribute, which a replay would not renew"
@@ -192,8 +193,8 @@ class StepPlan:
             node.ghosts = None
             node._out = weakref.ref(keep) if fn.save_output else None
             node.out_version = 0
-            self.forward_ops.append((node, tuple(in_slots), out_slot, attrs))
-            self.forward_run.append((node, node.inputs, keep, attrs))
+            self.forward_ops.append((node, node.inputs, keep, attrs))
+            op_slots.append((tuple(in_slots), out_slot))
             if fn.name == "cross_entropy" and self.loss_op_slot is None:
                 self.loss_op_slot = out_slot
                 self.classes = ins[0].data.shape[-1]
@@ -204,13 +205,13 @@ class StepPlan:
             i = node_of.get(id(fn))
             if i is None:
                 return f"the backward pass visits {fn.name}, an op made outside the step"
-            node, op_ins, op_out, _ = self.forward_ops[i]
-            self.backward_ops.append((node, op_ins, op_out))
+            self.backward_ops.append((self.forward_ops[i][0], *op_slots[i]))
         if id(loss) not in slots:
             return "the loss is not made by an op of the step"
         self.loss_slot = slots[id(loss)]
         self.input_slots = tuple(input_slots)
         self.params = list(params)
+        self.param_ids = tuple(map(id, params))
         self.param_slots = [slots.get(id(p)) for p in params]
         # what each layer's forward records of its tensors (its last input), to set again
         for layer in layers:
@@ -231,7 +232,7 @@ class StepPlan:
         state.grad_enabled = False  # the backward methods take their plain numpy paths
         try:
             get = _get_data
-            for fn, in_ts, out_t, attrs in self.forward_run:
+            for fn, in_ts, out_t, attrs in self.forward_ops:
                 data = fn.forward(*map(get, in_ts), **attrs)
                 out_t.data = data if type(data) is np.ndarray else np.asarray(data)
             loss = tensors[self.loss_slot].data

@@ -440,6 +440,11 @@ class _BookNetwork(Module):
             return None
         try:
             keys = self._grad_order()
+            own: dict[str, Tensor] = self.__dict__["_params"]._tensors
+            if plan is not None and plan.param_ids != tuple(map(id, map(own.__getitem__,
+                                                                        keys))):
+                rs.plans.clear()  # parameters added or replaced: capture anew
+                plan = None
             if plan is None:
                 if len(rs.plans) >= MAX_PLANS:
                     return None
