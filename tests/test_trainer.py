@@ -468,6 +468,22 @@ def test_final_metrics_reuse_the_last_epochs_row_when_measured_there() -> None:
         trainer.epochs_log[-1]
 
 
+def test_save_outputs_removes_what_a_killed_write_of_its_files_left(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    left = [out / ".metrics.json.0123456789ab.tmp", out / ".curves.png.ba9876543210.tmp",
+            out / ".model.npz.00000000ffff.tmp"]
+    for p in left:  # what a SIGKILL between the temp file's creation and its rename leaves
+        p.write_bytes(b"half a file")
+    mine = out / "notes.tmp"  # not a temp file of ours: kept
+    mine.write_text("keep")
+    trainer = seeded_trainer(2)
+    trainer.train()
+    trainer.save_outputs(out)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "curves.png", "metrics.json", "model.npz", "notes.tmp"]
+
+
 def test_save_outputs_without_matplotlib_says_so_and_writes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -38,7 +38,6 @@ import hashlib
 import json
 import math
 import os
-import secrets
 import signal
 import threading
 import time
@@ -206,16 +205,27 @@ def _json_safe(obj: Any) -> Any:
 def _atomic_write(path: Path, mode: str = "wb") -> Iterator[IO[Any]]:
     """Write ``path`` through a temp file in its directory, renamed over it only on success.
 
-    The temp file is created like any other (permissions from the umask), never half-written
-    over an existing ``path``.
+    The temp file is :func:`tinygrad_fish.serialization.save`'s (created like any other,
+    permissions from the umask, and locked while it is written), so the leftovers of a
+    write killed midway are removed by the next write of ``path``, as checkpoints' are.
     """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    from .serialization import _fcntl, _open_temp, remove_stale_temp_files
+
+    remove_stale_temp_files(path)
+    fd, tmp = _open_temp(str(path))
     try:
-        with open(tmp, mode.replace("w", "x")) as f:
+        f: IO[Any]
+        with (os.fdopen(fd, "wb") if "b" in mode else os.fdopen(fd, "w", encoding="utf-8")
+              ) as f:
             yield f
-        os.replace(tmp, path)
+            f.flush()
+            if _fcntl is not None:  # POSIX: rename while open, so the lock covers the write
+                os.replace(tmp, path)
+        if _fcntl is None:  # pragma: no cover - Windows cannot rename an open file
+            os.replace(tmp, path)
     finally:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
 
 
 def _import_matplotlib() -> tuple[Any, Any]:
