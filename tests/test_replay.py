@@ -263,3 +263,26 @@ def test_replaced_parameters_are_captured_anew() -> None:
     net.gradient(x, t)
     (status,) = net.replay_status().values()
     assert status == "captured, not yet replayed"
+
+
+def test_the_plan_is_one_straight_line_function_of_the_recorded_ops() -> None:
+    """The compiled replay (``StepPlan.source``) calls each forward op in the recorded
+    order, then each backward in the walk's order, and sums the two gradients that meet
+    at a weight with weight decay (its matrix product and its penalty)."""
+    net = MultiLayerNet(6, [5], 3, weight_decay_lambda=0.1, seed=0)
+    net.replay = True
+    x, t = batches(0, 1, 4, 6, 3, "index", np.float64)[0]
+    net.gradient(x, t)
+    (plan,) = net._replay.plans.values()
+    names = [line.rsplit("# ", 1)[1] for line in plan.source.splitlines()
+             if " = F" in line]
+    assert names == [node.name for node, *_ in plan.forward_ops]
+    assert names[:3] == ["matmul", "add", "relu"] and "cross_entropy" in names
+    back = [line.rsplit("# ", 1)[1] for line in plan.source.splitlines() if "= B" in line]
+    assert back == [node.name for node, *_ in plan.backward_ops]
+    assert back[0] in names  # the walk starts at the loss's op
+    assert " else g" in plan.source  # a slot that two gradients reach adds them up
+    plain = MultiLayerNet(6, [5], 3, weight_decay_lambda=0.1, seed=0)
+    for _ in range(3):  # replaying from the second call: the plain engine's bits
+        assert_same_bits(plain.gradient(x, t), net.gradient(x, t))
+    assert net.replay_status() == {f"x {x.shape} float64, t {t.shape} int64": "replaying"}

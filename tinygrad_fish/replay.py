@@ -4,12 +4,13 @@ A training loop computes the gradient of the same network on batches of the same
 after step, and the engine rebuilds the same graph each time: a :class:`~.autograd.Function`
 and a Tensor per op, a heap, version checks and records for drawing per node. At batch 1
 that bookkeeping costs more than the numpy work. Replay records one step (the ops of the
-forward pass in order, and the order in which the backward walk visits them) and then runs
-each later step as that list: every op's own ``forward`` on the new arrays, then every op's
-own ``backward`` in the recorded order, summing the gradients that meet in the order the
-walk summed them. The numpy calls are the plain engine's, in its order, so the gradients
-are the same bits (the first replay of every capture is checked against the plain engine,
-bit for bit, before any replayed result is used).
+forward pass in order, and the order in which the backward walk visits them), writes them
+out as one straight-line Python function (:attr:`StepPlan.source`), and runs each later step
+as that function: every op's own ``forward`` on the new arrays, then every op's own
+``backward`` in the recorded order, summing the gradients that meet in the order the walk
+summed them. The numpy calls are the plain engine's, in its order, so the gradients are the
+same bits (the first replay of every capture is checked against the plain engine, bit for
+bit, before any replayed result is used).
 
 It is used through the book's networks: ``net.replay = True`` (see
 :attr:`tinygrad_fish.nn.TwoLayerNet.replay`). What a replay does not run is the Python code
@@ -53,7 +54,6 @@ MAX_PLANS = 4
 #: ``backward(dout)``): a replay sets that record as the layer's forward would have.
 REPLAYABLE_LAYERS = frozenset({"Affine", "Relu", "Sigmoid", "SoftmaxWithLoss"})
 
-_get_data = operator.attrgetter("data")
 
 # exact types: a numpy float64 is a float, and a layer's last loss value must not count
 _SCALARS = frozenset({int, float, bool, str, type(None)})
@@ -115,6 +115,8 @@ class StepPlan:
         self.loss_op_slot: int | None = None  # the cross-entropy's output
         self.classes: int | None = None  # the cross-entropy's number of classes
         self.verified = False
+        self.source = ""  # the replay as Python source (written by _compile)
+        self._replay: Callable[..., tuple[Array, tuple[Array | None, ...]]] | None = None
 
     @classmethod
     def capture(
@@ -219,41 +221,86 @@ class StepPlan:
             for key, value in d.items():
                 if isinstance(value, Tensor) and id(value) in slots:
                     self.layer_state.append((d, key, slots[id(value)]))
+        self._compile(op_slots)
         return None
+
+    def _compile(self, op_slots: list[tuple[tuple[int, ...], int]]) -> None:
+        """Write the step as one straight-line Python function (``self.source``): each
+        op's ``forward`` on the arrays of its slots, then each visited op's ``backward``,
+        its gradients summed in the walk's order, without the interpreter loop, dict
+        look-ups and branches a generic replay pays per op (torch.fx and tinygrad's JIT
+        generate code the same way). Shapes and the ops' attributes are its constants."""
+        ns: dict[str, Any] = {"_nd": np.ndarray, "_asarray": np.asarray, "_wrap": Tensor._wrap,
+                              "_ones": np.ones}
+        lines = [f"def _replay({', '.join(f'x{i}' for i in range(len(self.input_slots)))}):"]
+        value: dict[int, str] = {}  # slot -> the local holding its array
+        for i, s in enumerate(self.input_slots):
+            ns[f"T{s}"] = self.tensors[s]
+            lines.append(f"    T{s}.data = x{i}")
+            value[s] = f"x{i}"
+        for ps in self.param_slots:
+            if ps is not None and ps not in value:
+                ns[f"T{ps}"] = self.tensors[ps]
+                lines.append(f"    v{ps} = T{ps}.data  # a parameter: its values now")
+                value[ps] = f"v{ps}"
+        for k, ((node, _, _, attrs), (ins, out)) in enumerate(
+                zip(self.forward_ops, op_slots, strict=True)):
+            args = []
+            for s in ins:
+                if s not in value:  # a Python number captured with the step
+                    ns[f"K{s}"] = self.tensors[s].data
+                    value[s] = f"K{s}"
+                args.append(value[s])
+            for key, v in attrs.items():
+                ns[f"A{k}_{key}"] = v
+                args.append(f"{key}=A{k}_{key}")
+            ns[f"F{k}"] = node.forward
+            ns[f"T{out}"] = self.tensors[out]
+            lines.append(f"    v{out} = F{k}({', '.join(args)})  # {node.name}")
+            lines.append(f"    if type(v{out}) is not _nd: v{out} = _asarray(v{out})")
+            lines.append(f"    T{out}.data = v{out}")
+            value[out] = f"v{out}"
+        loss = self.tensors[self.loss_slot].data
+        ns["_loss_shape"], ns["_loss_dtype"] = loss.shape, loss.dtype
+        lines.append(f"    g{self.loss_slot} = seed = _ones(_loss_shape, _loss_dtype)")
+        pending = {self.loss_slot}  # slots holding a gradient
+        for k, (node, ins, out) in enumerate(self.backward_ops):
+            ns[f"B{k}"] = node.backward
+            lines.append(f"    r = B{k}(_wrap(g{out}))  # {node.name}")
+            lines.append(f"    g{out} = None")
+            for i, s in enumerate(ins):
+                if not self.requires[s]:
+                    continue
+                lines.append(f"    ig = r[{i}]")
+                if s in pending:
+                    lines.append(f"    if ig is not None: g{s} = ig.data if g{s} is None "
+                                 f"else g{s} + ig.data")
+                else:
+                    lines.append(f"    g{s} = None if ig is None else ig.data")
+                    pending.add(s)
+        grads = [f"g{s}" if s is not None and s in pending else "None"
+                 for s in self.param_slots]
+        lines.append(f"    return seed, ({', '.join(grads)}{',' if len(grads) == 1 else ''})")
+        self.source = "\n".join(lines) + "\n"
+        exec(compile(self.source, "<tinygrad_fish replay>", "exec"), ns)
+        self._replay = ns["_replay"]
 
     def run(self, arrays: tuple[Array, ...]) -> list[Array]:
         """Replay the step on new input arrays (the captured shapes and dtypes); returns
         one gradient per parameter, in the order the plan was captured with."""
-        tensors = self.tensors
-        for s, a in zip(self.input_slots, arrays, strict=True):
-            tensors[s].data = a
         state = _autograd._state
         was = state.grad_enabled
         state.grad_enabled = False  # the backward methods take their plain numpy paths
+        replay = self._replay
+        assert replay is not None, "run() of a plan that was not built"
         try:
-            get = _get_data
-            for fn, in_ts, out_t, attrs in self.forward_ops:
-                data = fn.forward(*map(get, in_ts), **attrs)
-                out_t.data = data if type(data) is np.ndarray else np.asarray(data)
-            loss = tensors[self.loss_slot].data
-            grads: dict[int, Array] = {self.loss_slot: np.ones(loss.shape, dtype=loss.dtype)}
-            seed = grads[self.loss_slot]
-            requires = self.requires
-            wrap = Tensor._wrap
-            for fn, ins, out in self.backward_ops:
-                in_grads = fn.backward(wrap(grads.pop(out)))
-                for s, ig in zip(ins, in_grads, strict=False):  # counts: first replay checks
-                    if ig is None or not requires[s]:
-                        continue
-                    prev = grads.get(s)
-                    grads[s] = ig.data if prev is None else prev + ig.data
+            seed, grads = replay(*arrays)
         finally:
             state.grad_enabled = was
         # the gradients as backward() hands them out: each in an array of its own
         handed = {id(seed)}
         result: list[Array] = []
-        for p, ps in zip(self.params, self.param_slots, strict=True):
-            got = grads.get(ps) if ps is not None else None
+        for p, got in zip(self.params, grads, strict=True):
             if got is None:
                 a = np.zeros_like(p.data)
             elif got.dtype != p.data.dtype:
@@ -264,6 +311,7 @@ class StepPlan:
                 a = got
             handed.add(id(a))
             result.append(a)
+        tensors = self.tensors
         for d, key, s in self.layer_state:
             d[key] = tensors[s]
         return result
