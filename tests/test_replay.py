@@ -202,7 +202,7 @@ def test_a_first_replay_that_differs_is_dropped_with_a_warning(
     real_run = replay_mod.StepPlan.run
 
     def wrong_run(self: Any, arrays: Any) -> Any:
-        return [g + 1 for g in real_run(self, arrays)]
+        return {k: g + 1 for k, g in real_run(self, arrays).items()}
 
     monkeypatch.setattr(replay_mod.StepPlan, "run", wrong_run)
     plain, fast = two_nets(lambda: TwoLayerNet(4, 3, 3, seed=0))
@@ -259,7 +259,7 @@ def test_replaced_parameters_are_captured_anew() -> None:
     for _ in range(3):
         net.gradient(x, t)
     plan = next(iter(net.__dict__["_replay"].plans.values()))
-    plan.param_ids = (0,) * len(plan.param_ids)  # as if the parameters were others
+    plan.own_ids = (0,) * len(plan.own_ids)  # as if the parameters were others
     net.gradient(x, t)
     (status,) = net.replay_status().values()
     assert status == "captured, not yet replayed"

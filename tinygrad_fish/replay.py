@@ -109,14 +109,15 @@ class StepPlan:
         self.input_slots: tuple[int, ...] = ()
         self.param_slots: list[int | None] = []
         self.params: list[Tensor] = []
-        self.param_ids: tuple[int, ...] = ()  # a replay needs these very parameters
+        self.keys: list[str] = []  # the gradients' keys, one per parameter
+        self.own_ids: tuple[int, ...] = ()  # a replay needs these very parameters (ids)
         self.loss_slot = -1
         self.layer_state: list[tuple[dict[str, Any], str, int]] = []
         self.loss_op_slot: int | None = None  # the cross-entropy's output
         self.classes: int | None = None  # the cross-entropy's number of classes
         self.verified = False
         self.source = ""  # the replay as Python source (written by _compile)
-        self._replay: Callable[..., tuple[Array, tuple[Array | None, ...]]] | None = None
+        self._replay: Callable[..., dict[str, Array]] | None = None
 
     @classmethod
     def capture(
@@ -126,9 +127,11 @@ class StepPlan:
         params: list[Tensor],
         grad_of: Callable[[Tensor], Any],
         layers: list[Any],
+        keys: list[str],
     ) -> tuple[StepPlan | None, str | None, Any]:
         """Run ``step`` (the forward pass, returning the loss) and ``grad_of(loss)`` (the
-        plain engine's backward) while recording them.
+        plain engine's backward) while recording them; ``keys`` name the gradients of
+        ``params`` (in their order).
 
         Returns ``(plan, None, result)``, or ``(None, why, result)`` when the step cannot be
         replayed; ``result`` is what ``grad_of`` returned, computed by the plain engine.
@@ -141,6 +144,7 @@ class StepPlan:
         if rec.problem is not None:
             return None, rec.problem, result
         plan = cls()
+        plan.keys = list(keys)
         why = plan._build(rec, inputs, params, loss, layers)
         return (None, why, result) if why else (plan, None, result)
 
@@ -213,7 +217,6 @@ class StepPlan:
         self.loss_slot = slots[id(loss)]
         self.input_slots = tuple(input_slots)
         self.params = list(params)
-        self.param_ids = tuple(map(id, params))
         self.param_slots = [slots.get(id(p)) for p in params]
         # what each layer's forward records of its tensors (its last input), to set again
         for layer in layers:
@@ -231,7 +234,7 @@ class StepPlan:
         look-ups and branches a generic replay pays per op (torch.fx and tinygrad's JIT
         generate code the same way). Shapes and the ops' attributes are its constants."""
         ns: dict[str, Any] = {"_nd": np.ndarray, "_asarray": np.asarray, "_wrap": Tensor._wrap,
-                              "_ones": np.ones}
+                              "_ones": np.ones, "_zeros_like": np.zeros_like}
         lines = [f"def _replay({', '.join(f'x{i}' for i in range(len(self.input_slots)))}):"]
         value: dict[int, str] = {}  # slot -> the local holding its array
         for i, s in enumerate(self.input_slots):
@@ -278,43 +281,40 @@ class StepPlan:
                 else:
                     lines.append(f"    g{s} = None if ig is None else ig.data")
                     pending.add(s)
-        grads = [f"g{s}" if s is not None and s in pending else "None"
-                 for s in self.param_slots]
-        lines.append(f"    return seed, ({', '.join(grads)}{',' if len(grads) == 1 else ''})")
+        # the gradients as backward() hands them out: each in an array of its own (not
+        # the seed, not one handed out already, not a view), of its parameter's dtype
+        lines.append("    h = {id(seed)}")
+        for i, ps in enumerate(self.param_slots):
+            ns[f"P{i}"] = self.params[i]
+            got = f"g{ps}" if ps is not None and ps in pending else "None"
+            lines += [f"    a{i} = {got}",
+                      f"    p = P{i}.data",
+                      f"    if a{i} is None: a{i} = _zeros_like(p)",
+                      f"    elif a{i}.dtype != p.dtype: a{i} = a{i}.astype(p.dtype)",
+                      f"    elif not a{i}.flags.owndata or id(a{i}) in h: a{i} = a{i}.copy()",
+                      f"    h.add(id(a{i}))"]
+        # what the layers' forward passes record (their last input), as a plain step sets it
+        for j, (d, key, s) in enumerate(self.layer_state):
+            ns[f"D{j}"], ns[f"T{s}"] = d, self.tensors[s]
+            lines.append(f"    D{j}[{key!r}] = T{s}")
+        items = ", ".join(f"{k!r}: a{i}" for i, k in enumerate(self.keys))
+        lines.append(f"    return {{{items}}}")
         self.source = "\n".join(lines) + "\n"
         exec(compile(self.source, "<tinygrad_fish replay>", "exec"), ns)
         self._replay = ns["_replay"]
 
-    def run(self, arrays: tuple[Array, ...]) -> list[Array]:
+    def run(self, arrays: tuple[Array, ...]) -> dict[str, Array]:
         """Replay the step on new input arrays (the captured shapes and dtypes); returns
-        one gradient per parameter, in the order the plan was captured with."""
+        ``{key: gradient}`` for every parameter, fresh arrays, in the captured order."""
+        replay = self._replay
+        assert replay is not None, "run() of a plan that was not built"
         state = _autograd._state
         was = state.grad_enabled
         state.grad_enabled = False  # the backward methods take their plain numpy paths
-        replay = self._replay
-        assert replay is not None, "run() of a plan that was not built"
         try:
-            seed, grads = replay(*arrays)
+            return replay(*arrays)
         finally:
             state.grad_enabled = was
-        # the gradients as backward() hands them out: each in an array of its own
-        handed = {id(seed)}
-        result: list[Array] = []
-        for p, got in zip(self.params, grads, strict=True):
-            if got is None:
-                a = np.zeros_like(p.data)
-            elif got.dtype != p.data.dtype:
-                a = got.astype(p.data.dtype)
-            elif not got.flags.owndata or id(got) in handed:
-                a = got.copy()
-            else:
-                a = got
-            handed.add(id(a))
-            result.append(a)
-        tensors = self.tensors
-        for d, key, s in self.layer_state:
-            d[key] = tensors[s]
-        return result
 
     def loss_value(self) -> Any:
         """The loss of the last replay (a numpy scalar)."""

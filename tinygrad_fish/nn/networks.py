@@ -439,28 +439,27 @@ class _BookNetwork(Module):
         if not rs.lock.acquire(blocking=False):  # another thread is replaying it
             return None
         try:
-            keys = self._grad_order()
             own: dict[str, Tensor] = self.__dict__["_params"]._tensors
-            if plan is not None and plan.param_ids != tuple(map(id, map(own.__getitem__,
-                                                                        keys))):
+            if plan is not None and plan.own_ids != tuple(map(id, own.values())):
                 rs.plans.clear()  # parameters added or replaced: capture anew
                 plan = None
             if plan is None:
                 if len(rs.plans) >= MAX_PLANS:
                     return None
-                return self._capture(rs, key, np.asarray(x, dtype=self.dtype), t, keys,
-                                     layers)
+                return self._capture(rs, key, np.asarray(x, dtype=self.dtype), t,
+                                     self._grad_order(), layers)
             self._start_forward()
             grads = plan.run((np.asarray(x, dtype=self.dtype), t))
             last = layers[-1]
             if plan.loss_op_slot is not None and "loss" in last.__dict__:
                 last.__dict__["loss"] = plan.tensors[plan.loss_op_slot].data[()]
             if not plan.verified:
+                keys = plan.keys
                 plain = self._gradient_of(self._loss(x, t, True))
-                if rs.mismatch(key, [plain[k] for k in keys], grads):
+                if rs.mismatch(key, [plain[k] for k in keys], [grads[k] for k in keys]):
                     return plain
                 plan.verified = True
-            return dict(zip(keys, grads, strict=True))
+            return grads
         finally:
             rs.lock.release()
 
@@ -470,8 +469,10 @@ class _BookNetwork(Module):
         own: dict[str, Tensor] = self.__dict__["_params"]._tensors
         plan, why, grads = StepPlan.capture(
             lambda: self._loss(xt, tt, True), (xt, tt), [own[k] for k in keys],
-            self._gradient_of, layers,
+            self._gradient_of, layers, keys,
         )
+        if plan is not None:  # the parameters in the order of params (checked each step)
+            plan.own_ids = tuple(map(id, own.values()))
         rs.plans[key] = plan if plan is not None else (why or "?")
         return grads  # type: ignore[no-any-return]
 
