@@ -31,9 +31,11 @@ Reading the output
     Markdown tables ready to paste: each cell is ``median (min) xR``, the median and the
     minimum over the rounds in µs and R = this row's median / the first row's median
     (x1.10 is 10% slower than before issue 10).  "n/a" marks a cell whose API is missing at
-    that commit or that failed (the reason is listed under the tables).  The date, the load
-    average before and after and the CPU count are printed at the top: the machine is
-    shared, so compare within one run and rerun before believing a difference under ~10%.
+    that commit or that failed (the reason is listed under the tables).  ``sum`` is a
+    difference of two medians per round, so its minimum is noisier than the other cells'.
+    The date, the load average before and after and the CPU count are printed at the top:
+    the machine is shared, so compare within one run and rerun before believing a
+    difference under ~10%.
 
 Usage::
 
@@ -85,9 +87,14 @@ CHILD = HERE / "bench_history_child.py"
 #            'issue10-files'; both touch files, downloads, optimizer states and the CLI,
 #            not the engine), with issue 12's 7b602dd and bec42c6 (book layers) in
 #            between; the parent of 92bbeab, issue 13's first commit.
+#   cd8736a  "autograd: a backward pass frees a node's arrays but keeps its structure
+#            (Ghost records ...)", what issue 14 draws after backward, landed early on main
+#            between issue 13's first commits and 12's trainer merge.  Its own row: a
+#            bisection with this script (--commits f52df92 efbc090 cd8736a 6a2d7bf b487e3f
+#            20005a2 f169372 518d997, 2026-12-04 18:26 UTC) found every per-op backward
+#            ~1 µs slower from this commit, and no other step in f52df92..518d997.
 #   518d997  the parent of "Merge branch 'i13'": issue 13's first part (conv ops, ReLU in
-#            C order), 12's trainer, the Ghost records a backward pass keeps (cd8736a, what
-#            issue 14 draws after backward), 15 and 16 (hooks, retain_grad) landed.
+#            C order), 12's trainer, 15 and 16 (hooks, retain_grad) landed too.
 #   9038ae7  "Merge branch 'i13'" (tiled max pool, ReLU's mask from its output).  Issue
 #            13's later commits (docs/cnn.md, the cnnspeed max pool) are only in main.
 #   7fbdfd4  "Merge branch 'i17b'", issue 17's engine speed-up, merged between 13 and 14:
@@ -100,6 +107,7 @@ DEFAULT_COMMITS: list[tuple[str, str]] = [
     ("after issue 10 engine", "fdfa037"),
     ("after issue 11", "7dfd268"),
     ("after issue 10 merges", "f52df92"),
+    ("issue 14's Ghost records", "cd8736a"),
     ("before i13 merge", "518d997"),
     ("after issue 13", "9038ae7"),
     ("after issue 17b", "7fbdfd4"),
