@@ -285,4 +285,16 @@ def test_the_plan_is_one_straight_line_function_of_the_recorded_ops() -> None:
     plain = MultiLayerNet(6, [5], 3, weight_decay_lambda=0.1, seed=0)
     for _ in range(3):  # replaying from the second call: the plain engine's bits
         assert_same_bits(plain.gradient(x, t), net.gradient(x, t))
-    assert net.replay_status() == {f"x {x.shape} float64, t {t.shape} int64": "replaying"}
+    name = f"x {x.shape} float64, t {t.shape} int64"
+    assert net.replay_status() == {name: "replaying"}
+    assert net.replay_source() == {name: plan.source}
+
+
+def test_replay_source_is_empty_without_a_captured_step() -> None:
+    net = TwoLayerNet(4, 3, 3, seed=0)
+    assert net.replay_source() == {}
+    net.replay = True
+    assert net.replay_source() == {}
+    with pytest.raises(IndexingError, match=r"class index out of range \[0, 3\)"):
+        net.gradient(np.ones((2, 4)), np.array([0, 5]))  # the capture's plain step raised
+    assert net.replay_source() == {} and net.replay_status() == {}

@@ -378,7 +378,8 @@ class _BookNetwork(Module):
         1 a step takes less than half the time). Anything the capture cannot prove it
         replays exactly (an unusual layer, a value computed in Python from the batch, a
         hook, ``detect_anomaly``, changed settings or layers) runs the plain engine.
-        ``replay_status()`` says what each captured shape does.
+        ``replay_status()`` says what each captured shape does, ``replay_source()`` shows
+        the code a replay runs.
 
         ``gradient`` builds no graph while it replays, so ``draw_graph`` shows the last
         plain step's; ``loss``, ``predict`` and ``accuracy`` always run the plain engine.
@@ -414,6 +415,19 @@ class _BookNetwork(Module):
         and why; empty when replay is off."""
         rs: ReplayState | None = self.__dict__.get("_replay")
         return {} if rs is None else rs.status()
+
+    def replay_source(self) -> dict[str, str]:
+        """The Python source of each captured step (``replay_status``'s keys): the
+        straight-line function a replay runs, each op's ``forward`` in the order of the
+        forward pass, then each op's ``backward`` in the order the walk visited them, with
+        the gradients that meet added up. Empty when replay is off or nothing was captured.
+        """
+        rs: ReplayState | None = self.__dict__.get("_replay")
+        if rs is None:
+            return {}
+        names = list(rs.status())
+        return {name: plan.source for name, plan in zip(names, rs.plans.values(), strict=True)
+                if isinstance(plan, StepPlan)}
 
     def _replay_gradient(self, rs: ReplayState, x: ArrayLike, t: ArrayLike
                          ) -> dict[str, Array] | None:
