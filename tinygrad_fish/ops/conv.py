@@ -302,6 +302,18 @@ def _index_dtype(ph: int, pw: int) -> type:
     return np.int8 if ph * pw <= 127 else np.intp
 
 
+def _plus_no_nan(x: Array) -> bool:
+    """True when the floating ``x`` (not empty) has no element with its sign bit set and
+    no nan: every element is 0.0 (never -0.0), positive or inf. Its bits read as signed
+    integers of its width lie between 0 and the bits of inf exactly then (two integer
+    reductions, cheaper than a float one)."""
+    if not (x.size and x.dtype.isnative and x.dtype.itemsize in (2, 4, 8)):
+        return False
+    bits = x.view(f"i{x.dtype.itemsize}")
+    inf = int(np.array(np.inf, dtype=x.dtype).view(bits.dtype))
+    return int(bits.min()) >= 0 and int(bits.max()) <= inf
+
+
 def _tile_argmax(x: Array, ph: int, pw: int) -> tuple[Array, Array]:
     """Max pooling when the windows tile the image (stride == window, no padding): the
     maxima (N, C, OH, OW) and their window positions, with no copy of the windows: a few
@@ -314,11 +326,16 @@ def _tile_argmax(x: Array, ph: int, pw: int) -> tuple[Array, Array]:
     (unmasked arithmetic, no ``where=``, which numpy runs much slower), and the sign of a
     zero maximum taken from the element at that position (``np.maximum`` may return
     either of 0.0 and -0.0). With a nan: one comparison and two masked copies per position.
+
+    When no element of ``x`` has its sign bit set and none is nan (a ReLU's output, say:
+    :func:`_plus_no_nan`), every zero is 0.0, so is every zero maximum, and neither the
+    nan check nor the sign of the zeros is needed.
     """
     v = _tile_view(x, ph, pw)
     kk = ph * pw
     floating = x.dtype.kind in "fc"
-    if x.dtype.kind in "iuf" and not (floating and bool(np.isnan(np.min(x)))):
+    plus = x.dtype.kind == "f" and _plus_no_nan(x)
+    if x.dtype.kind in "iuf" and (plus or not (floating and bool(np.isnan(np.min(x))))):
         best = v[:, :, :, 0, :, 0].copy()
         for k in range(1, kk):
             np.maximum(best, v[:, :, :, k // pw, :, k % pw], out=best)
@@ -326,7 +343,7 @@ def _tile_argmax(x: Array, ph: int, pw: int) -> tuple[Array, Array]:
         for k in range(kk - 2, -1, -1):  # the smallest position equal to the maximum wins
             eq = np.equal(v[:, :, :, k // pw, :, k % pw], best)
             index += eq * (index.dtype.type(k) - index)
-        if floating:
+        if floating and not plus:
             zero = np.flatnonzero(best == 0)
             if zero.size:  # the maximum's own zero, with its sign
                 ni, ci, hi, wi = np.unravel_index(zero, best.shape)
