@@ -343,3 +343,37 @@ def test_tiled_max_pool_on_relu_outputs_matches_argmax(dtype: type) -> None:
         np.put_along_axis(d, want_index[..., None], g[..., None], axis=-1)
         exp = d.reshape(3, 2, 5, 3, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(a.shape) + 0.0
         np.testing.assert_array_equal(t.grad.data, exp)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("k", "shape"), [(1, (2, 3, 3, 5)), (2, (1, 1, 2, 2)),
+                                          (2, (3, 2, 6, 10)), (3, (2, 3, 9, 6))])
+def test_tiled_pool_scatter_is_the_general_scatter(dtype: type, k: int,
+                                                   shape: tuple[int, ...]) -> None:
+    # the tiled scatter (rows of windows through a scratch row) against the general path
+    # (put at the window position in zeros, added into the col2im buffer): values, signs
+    # of zeros (0 + -0.0 is 0.0), dtype and memory layout; g contiguous and a view
+    from tinygrad_fish.ops import conv as C
+
+    rng = np.random.default_rng(k)
+    n, c, h, w = shape
+    oh, ow = h // k, w // k
+    index = rng.integers(0, k * k, (n, c, oh, ow))
+    g = rng.standard_normal((n, c, oh, ow)).astype(dtype)
+    g[0, 0, 0, 0] = -0.0
+    g.reshape(-1)[-1] = 0.0
+    g[g > 1.5] = -0.0  # many negative zeros
+    gt = np.ascontiguousarray(g.transpose(0, 1, 3, 2)).transpose(0, 1, 3, 2)  # a view
+    d = np.zeros((n, c, oh, ow, k * k), dtype=dtype)
+    np.put_along_axis(d, index[..., None], g[..., None], axis=-1)
+    d = d.reshape(n, c, oh, ow, k, k)
+    want = np.zeros((n, c, h + k - 1, w + k - 1), dtype=dtype)
+    for y in range(k):
+        for x in range(k):
+            want[:, :, y:y + k * oh:k, x:x + k * ow:k] += d[:, :, :, :, y, x]
+    want = want[:, :, :h, :w]
+    for gg in (g, gt):
+        got = C._tile_scatter(gg, index, shape, k, k)
+        np.testing.assert_array_equal(got.view(f"u{got.itemsize}"),  # bit for bit
+                                      want.view(f"u{want.itemsize}"))
+        assert got.dtype == dtype and got.strides == want.strides

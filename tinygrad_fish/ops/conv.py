@@ -381,16 +381,23 @@ def _tile_scatter(g: Array, index: Array, shape: tuple[int, ...], ph: int, pw: i
 
     Every element is written once, so the buffer is not zeroed first: for floating ``g``
     with no inf or nan, each window position gets ``g * (index == k) + 0.0`` (``g``
-    or 0.0, -0.0 turned to 0.0; unmasked arithmetic), else masked copies."""
+    or 0.0, -0.0 turned to 0.0; unmasked arithmetic), else masked copies. The products
+    are made one row of the windows at a time (``pw`` positions side by side, in a
+    contiguous scratch row whose every ``pw``-th element is one position: numpy runs
+    each as one long strided loop), and ``+ 0.0`` writes the row into the image rows
+    (loops as long as the image row, not as a row of windows)."""
     n, c, h, w = shape
     buf = np.empty((n, c, h + ph - 1, w + pw - 1), dtype=g.dtype)
     dx = buf[:, :, :h, :w]
     v = _tile_view(dx, ph, pw)
     if g.dtype.kind == "f" and bool(np.isfinite(g).all()):
-        for k in range(ph * pw):
-            out = v[:, :, :, k // pw, :, k % pw]
-            np.multiply(g, np.equal(index, k), out=out)
-            np.add(out, g.dtype.type(0.0), out=out)
+        row = np.empty((*g.shape, pw), dtype=g.dtype)  # (N, C, OH, OW, pw)
+        eq = np.empty(g.shape, dtype=bool)
+        for y in range(ph):
+            for x in range(pw):
+                np.equal(index, y * pw + x, out=eq)
+                np.multiply(g, eq, out=row[..., x])
+            np.add(row, g.dtype.type(0.0), out=v[:, :, :, y, :, :])
         return dx
     dx[...] = 0
     g0 = g + 0.0 if g.dtype.kind in "fc" else g
