@@ -348,12 +348,18 @@ def test_tiled_max_pool_on_relu_outputs_matches_argmax(dtype: type) -> None:
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(("k", "shape"), [(1, (2, 3, 3, 5)), (2, (1, 1, 2, 2)),
                                           (2, (3, 2, 6, 10)), (3, (2, 3, 9, 6))])
-def test_tiled_pool_scatter_is_the_general_scatter(dtype: type, k: int,
-                                                   shape: tuple[int, ...]) -> None:
+@pytest.mark.parametrize("scratch", [1, 2, 1 << 40])
+def test_tiled_pool_scatter_is_the_general_scatter(monkeypatch, dtype: type, k: int,
+                                                   shape: tuple[int, ...],
+                                                   scratch: int) -> None:
     # the tiled scatter (rows of windows through a scratch row) against the general path
     # (put at the window position in zeros, added into the col2im buffer): values, signs
-    # of zeros (0 + -0.0 is 0.0), dtype and memory layout; g contiguous and a view
+    # of zeros (0 + -0.0 is 0.0), dtype and memory layout; g contiguous and a view; the
+    # images one at a time, two at a time (3 images: a short last group) and all at once
     from tinygrad_fish.ops import conv as C
+
+    rows = shape[1] * (shape[2] // k) * shape[3] * np.dtype(dtype).itemsize
+    monkeypatch.setattr(C, "_SCRATCH_BYTES", rows * scratch)
 
     rng = np.random.default_rng(k)
     n, c, h, w = shape

@@ -372,6 +372,10 @@ def _tile_select(x: Array, index: Array, ph: int, pw: int) -> Array:
     return out
 
 
+#: The size of the tiled scatter's scratch row: written and read back while in cache.
+_SCRATCH_BYTES = 2 << 20
+
+
 def _tile_scatter(g: Array, index: Array, shape: tuple[int, ...], ph: int, pw: int
                   ) -> Array:
     """``_pool_scatter`` when the windows tile the image: each ``g`` written at its
@@ -385,19 +389,25 @@ def _tile_scatter(g: Array, index: Array, shape: tuple[int, ...], ph: int, pw: i
     are made one row of the windows at a time (``pw`` positions side by side, in a
     contiguous scratch row whose every ``pw``-th element is one position: numpy runs
     each as one long strided loop), and ``+ 0.0`` writes the row into the image rows
-    (loops as long as the image row, not as a row of windows)."""
+    (loops as long as the image row, not as a row of windows); a few images at a time, so
+    the scratch row (about 2 MiB) is still in cache when it is written out."""
     n, c, h, w = shape
     buf = np.empty((n, c, h + ph - 1, w + pw - 1), dtype=g.dtype)
     dx = buf[:, :, :h, :w]
     v = _tile_view(dx, ph, pw)
     if g.dtype.kind == "f" and bool(np.isfinite(g).all()):
-        row = np.empty((*g.shape, pw), dtype=g.dtype)  # (N, C, OH, OW, pw)
-        eq = np.empty(g.shape, dtype=bool)
-        for y in range(ph):
-            for x in range(pw):
-                np.equal(index, y * pw + x, out=eq)
-                np.multiply(g, eq, out=row[..., x])
-            np.add(row, g.dtype.type(0.0), out=v[:, :, :, y, :, :])
+        per_image = g[:1].size * pw * g.itemsize
+        step = max(1, min(n, _SCRATCH_BYTES // max(per_image, 1)))
+        row = np.empty((step, *g.shape[1:], pw), dtype=g.dtype)  # (images, C, OH, OW, pw)
+        eq = np.empty((step, *g.shape[1:]), dtype=bool)
+        for i in range(0, n, step):
+            j = min(i + step, n)
+            r, e, gi, ki = row[:j - i], eq[:j - i], g[i:j], index[i:j]
+            for y in range(ph):
+                for x in range(pw):
+                    np.equal(ki, y * pw + x, out=e)
+                    np.multiply(gi, e, out=r[..., x])
+                np.add(r, g.dtype.type(0.0), out=v[i:j, :, :, y, :, :])
         return dx
     dx[...] = 0
     g0 = g + 0.0 if g.dtype.kind in "fc" else g
