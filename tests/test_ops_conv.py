@@ -285,3 +285,101 @@ def test_tiled_max_pool_gradients_first_and_second_order(shape: tuple[int, ...])
     x = np.random.default_rng(5).standard_normal(shape)
     assert_grad_matches(lambda a: max_pool2d(a, 2, 2, 2), x)
     assert_gradgrad_matches(lambda a: max_pool2d(a, 2, 2, 2) ** 2, x)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_plus_no_nan_reads_the_sign_bits_and_nan(dtype: type) -> None:
+    # the tiled max pool skips the nan check and the zeros' signs when no element has its
+    # sign bit set and none is nan (a ReLU's output): exactly then, on every kind of value
+    from tinygrad_fish.ops import conv as C
+
+    base = np.array([[0.0, 1.5, np.inf, 3.0], [2.0, 0.0, 7.0, 0.25]], dtype=dtype)
+    assert C._plus_no_nan(base)
+    assert C._plus_no_nan(np.asfortranarray(base)[:, ::2])  # a strided view
+    swapped = base.astype(base.dtype.newbyteorder())  # the same values, bytes swapped
+    assert C._plus_no_nan(swapped) is False  # not native: not read as integers
+    for bad in (-0.0, -1.0, -np.inf, np.nan, -np.nan, np.finfo(dtype).tiny * -0.5):
+        a = base.copy()
+        a[1, 2] = bad
+        assert C._plus_no_nan(a) is False, bad
+        assert C._plus_no_nan(a.T) is False, bad  # a transposed view
+    nan_payload = np.array([np.inf], dtype=dtype)
+    nan_payload.view(f"u{nan_payload.itemsize}")[0] += 1  # the nan right above inf
+    assert np.isnan(nan_payload[0]) and C._plus_no_nan(nan_payload) is False
+    assert C._plus_no_nan(np.zeros((0, 3), dtype=dtype)) is False
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_tiled_max_pool_on_relu_outputs_matches_argmax(dtype: type) -> None:
+    # no sign bit and no nan: the fast path without the zero fix-up; many ties of 0.0, an
+    # inf, odd tile counts, a transposed layout (as a convolution's output) and a view
+    from tinygrad_fish.ops import conv as C
+
+    rng = np.random.default_rng(11)
+    raw = rng.integers(-3, 3, (3, 2, 10, 6)).astype(dtype)
+    raw[0, 1, 4, 3] = np.inf
+    raw[2, 0, :2, :2] = -0.0  # -0.0 into the ReLU: 0.0 out of it
+    x = np.maximum(raw, 0)
+    x[x == 0] = 0.0  # every zero 0.0 (which zero np.maximum gives back is not promised)
+    layouts = [x, x.transpose(0, 2, 3, 1).copy().transpose(0, 3, 1, 2),
+               np.pad(x, [(0, 0), (0, 0), (1, 1), (2, 0)])[:, :, 1:-1, 2:]]
+    for a in layouts:
+        assert C._plus_no_nan(a)
+        out, index = C._tile_argmax(a, 2, 2)
+        r = np.ascontiguousarray(a).reshape(3, 2, 5, 2, 3, 2).transpose(
+            0, 1, 2, 4, 3, 5).reshape(3, 2, 5, 3, 4)
+        want_index = np.argmax(r, axis=-1)
+        np.testing.assert_array_equal(index, want_index)
+        want = np.take_along_axis(r, want_index[..., None], axis=-1)[..., 0]
+        np.testing.assert_array_equal(out, want)
+        assert out.dtype == dtype and not np.signbit(out).any()
+        # and through the op: its values, and its gradient placed at the first maxima
+        t = Tensor(a, requires_grad=True)
+        y = max_pool2d(t, 2, 2, 2)
+        np.testing.assert_array_equal(y.data, want)
+        g = rng.standard_normal(y.shape).astype(dtype)
+        y.backward(g)
+        d = np.zeros((3, 2, 5, 3, 4), dtype=dtype)
+        np.put_along_axis(d, want_index[..., None], g[..., None], axis=-1)
+        exp = d.reshape(3, 2, 5, 3, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(a.shape) + 0.0
+        np.testing.assert_array_equal(t.grad.data, exp)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("k", "shape"), [(1, (2, 3, 3, 5)), (2, (1, 1, 2, 2)),
+                                          (2, (3, 2, 6, 10)), (3, (2, 3, 9, 6))])
+@pytest.mark.parametrize("scratch", [1, 2, 1 << 40])
+def test_tiled_pool_scatter_is_the_general_scatter(monkeypatch, dtype: type, k: int,
+                                                   shape: tuple[int, ...],
+                                                   scratch: int) -> None:
+    # the tiled scatter (rows of windows through a scratch row) against the general path
+    # (put at the window position in zeros, added into the col2im buffer): values, signs
+    # of zeros (0 + -0.0 is 0.0), dtype and memory layout; g contiguous and a view; the
+    # images one at a time, two at a time (3 images: a short last group) and all at once
+    from tinygrad_fish.ops import conv as C
+
+    rows = shape[1] * (shape[2] // k) * shape[3] * np.dtype(dtype).itemsize
+    monkeypatch.setattr(C, "_SCRATCH_BYTES", rows * scratch)
+
+    rng = np.random.default_rng(k)
+    n, c, h, w = shape
+    oh, ow = h // k, w // k
+    index = rng.integers(0, k * k, (n, c, oh, ow))
+    g = rng.standard_normal((n, c, oh, ow)).astype(dtype)
+    g[0, 0, 0, 0] = -0.0
+    g.reshape(-1)[-1] = 0.0
+    g[g > 1.5] = -0.0  # many negative zeros
+    gt = np.ascontiguousarray(g.transpose(0, 1, 3, 2)).transpose(0, 1, 3, 2)  # a view
+    d = np.zeros((n, c, oh, ow, k * k), dtype=dtype)
+    np.put_along_axis(d, index[..., None], g[..., None], axis=-1)
+    d = d.reshape(n, c, oh, ow, k, k)
+    want = np.zeros((n, c, h + k - 1, w + k - 1), dtype=dtype)
+    for y in range(k):
+        for x in range(k):
+            want[:, :, y:y + k * oh:k, x:x + k * ow:k] += d[:, :, :, :, y, x]
+    want = want[:, :, :h, :w]
+    for gg in (g, gt):
+        got = C._tile_scatter(gg, index, shape, k, k)
+        np.testing.assert_array_equal(got.view(f"u{got.itemsize}"),  # bit for bit
+                                      want.view(f"u{want.itemsize}"))
+        assert got.dtype == dtype and got.strides == want.strides

@@ -771,3 +771,92 @@ def test_a_hook_that_removes_an_unnamed_gradient_is_refused_by_index() -> None:
     a.grad, b.grad = tf.Tensor(np.ones(2)), tf.Tensor(np.ones(2))
     with pytest.raises(GraphError, match=r"SGD: a hook set the \.grad of parameter 1 to None"):
         opt.step()
+
+
+def _adam_by_the_formulas(p: np.ndarray, grads: list[np.ndarray], lr: float = 0.001,
+                          beta1: float = 0.9, beta2: float = 0.999,
+                          eps: float = 1e-7) -> tuple[np.ndarray, ...]:
+    """The book's Adam, written out: the numbers the sliced in-place update must give."""
+    p, m, v = p.copy(), np.zeros_like(p), np.zeros_like(p)
+    with np.errstate(all="ignore"):  # the overflows and nans are the point
+        for it, g in enumerate(grads, start=1):
+            lr_t = float(lr * np.sqrt(1.0 - beta2**it) / (1.0 - beta1**it))
+            m += (1 - beta1) * (g - m)
+            v += (1 - beta2) * (g**2 - v)
+            p -= lr_t * m / (np.sqrt(v) + eps)
+    return p, m, v
+
+
+def _bits(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a).reshape(-1).view(f"u{a.itemsize}")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(), (1,), (7,), (8,), (9,), (3, 5), (4, 6, 2)])
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+def test_adam_in_slices_is_the_formulas_bit_for_bit(monkeypatch, dtype: type,
+                                                    shape: tuple[int, ...],
+                                                    layout: str) -> None:
+    # slices of 8 elements: sizes below, at, just above and at several slices; C-ordered
+    # arrays take the sliced path, others the formulas; -0.0, inf, nan, tiny and huge
+    # gradients (their squares overflow and underflow) on the way
+    import tinygrad_fish.optim as optim_module
+
+    monkeypatch.setattr(optim_module, "_ADAM_CHUNK", 8)
+    rng = np.random.default_rng(len(shape) * 10 + int(np.prod(shape)))
+    p0 = rng.standard_normal(shape).astype(dtype)
+    grads = []
+    for i in range(6):
+        g = (rng.standard_normal(shape) * 10.0 ** rng.integers(-25, 25, shape)).astype(dtype)
+        flat = g.reshape(-1)
+        if flat.size >= 3:
+            flat[:3] = [-0.0, 0.0, np.inf if i == 2 else -np.inf if i == 4 else 1.0]
+        if flat.size >= 5 and i == 3:
+            flat[4] = np.nan
+        grads.append(g)
+    want = _adam_by_the_formulas(p0, grads)
+    p = p0.copy()
+    if layout == "F":
+        p = np.asfortranarray(p)
+    elif layout == "strided":
+        p = np.repeat(p[..., None], 2, axis=-1)[..., 0]
+    opt = Adam()
+    params = {"W": p}
+    with np.errstate(all="ignore"):
+        for g in grads:
+            gg = np.asfortranarray(g) if layout == "F" else g
+            opt.update(params, {"W": gg})
+    assert params["W"] is p or shape == ()
+    got = (np.asarray(params["W"]), opt.m["W"], opt.v["W"])
+    for a, b in zip(got, want, strict=True):
+        assert a.dtype == dtype
+        np.testing.assert_array_equal(_bits(a), _bits(b))
+
+
+def test_adam_in_slices_gradient_sharing_memory_with_the_state() -> None:
+    # a gradient that is (a view of) the parameter: the formulas, which read all of it
+    # before the parameter changes (the slices would read a half-updated one)
+    p0 = np.linspace(-1.0, 1.0, 40)
+    p = p0.copy()
+    opt = Adam()
+    for _ in range(3):
+        opt.update({"W": p}, {"W": p})
+    q, m, v = p0.copy(), np.zeros(40), np.zeros(40)
+    for it in range(1, 4):
+        lr_t = float(0.001 * np.sqrt(1.0 - 0.999**it) / (1.0 - 0.9**it))
+        m += (1 - 0.9) * (q - m)
+        v += (1 - 0.999) * (q**2 - v)
+        q -= lr_t * m / (np.sqrt(v) + 1e-7)
+    np.testing.assert_array_equal(_bits(p), _bits(q))
+
+
+def test_adam_gradient_of_another_dtype_promotes_as_the_formulas() -> None:
+    p32 = np.linspace(-1.0, 1.0, 12, dtype=np.float32)
+    g64 = np.linspace(0.5, -0.25, 12)
+    want = _adam_by_the_formulas(p32, [g64, g64 * 3])
+    p = p32.copy()
+    opt = Adam()
+    for g in (g64, g64 * 3):
+        opt.update({"W": p}, {"W": g})
+    np.testing.assert_array_equal(_bits(p), _bits(want[0]))
+    assert p.dtype == np.float32

@@ -302,6 +302,18 @@ def _index_dtype(ph: int, pw: int) -> type:
     return np.int8 if ph * pw <= 127 else np.intp
 
 
+def _plus_no_nan(x: Array) -> bool:
+    """True when the floating ``x`` (not empty) has no element with its sign bit set and
+    no nan: every element is 0.0 (never -0.0), positive or inf. Its bits read as signed
+    integers of its width lie between 0 and the bits of inf exactly then (two integer
+    reductions, cheaper than a float one)."""
+    if not (x.size and x.dtype.isnative and x.dtype.itemsize in (2, 4, 8)):
+        return False
+    bits = x.view(f"i{x.dtype.itemsize}")
+    inf = int(np.array(np.inf, dtype=x.dtype).view(bits.dtype))
+    return int(bits.min()) >= 0 and int(bits.max()) <= inf
+
+
 def _tile_argmax(x: Array, ph: int, pw: int) -> tuple[Array, Array]:
     """Max pooling when the windows tile the image (stride == window, no padding): the
     maxima (N, C, OH, OW) and their window positions, with no copy of the windows: a few
@@ -314,11 +326,16 @@ def _tile_argmax(x: Array, ph: int, pw: int) -> tuple[Array, Array]:
     (unmasked arithmetic, no ``where=``, which numpy runs much slower), and the sign of a
     zero maximum taken from the element at that position (``np.maximum`` may return
     either of 0.0 and -0.0). With a nan: one comparison and two masked copies per position.
+
+    When no element of ``x`` has its sign bit set and none is nan (a ReLU's output, say:
+    :func:`_plus_no_nan`), every zero is 0.0, so is every zero maximum, and neither the
+    nan check nor the sign of the zeros is needed.
     """
     v = _tile_view(x, ph, pw)
     kk = ph * pw
     floating = x.dtype.kind in "fc"
-    if x.dtype.kind in "iuf" and not (floating and bool(np.isnan(np.min(x)))):
+    plus = x.dtype.kind == "f" and _plus_no_nan(x)
+    if x.dtype.kind in "iuf" and (plus or not (floating and bool(np.isnan(np.min(x))))):
         best = v[:, :, :, 0, :, 0].copy()
         for k in range(1, kk):
             np.maximum(best, v[:, :, :, k // pw, :, k % pw], out=best)
@@ -326,7 +343,7 @@ def _tile_argmax(x: Array, ph: int, pw: int) -> tuple[Array, Array]:
         for k in range(kk - 2, -1, -1):  # the smallest position equal to the maximum wins
             eq = np.equal(v[:, :, :, k // pw, :, k % pw], best)
             index += eq * (index.dtype.type(k) - index)
-        if floating:
+        if floating and not plus:
             zero = np.flatnonzero(best == 0)
             if zero.size:  # the maximum's own zero, with its sign
                 ni, ci, hi, wi = np.unravel_index(zero, best.shape)
@@ -355,6 +372,10 @@ def _tile_select(x: Array, index: Array, ph: int, pw: int) -> Array:
     return out
 
 
+#: The size of the tiled scatter's scratch row: written and read back while in cache.
+_SCRATCH_BYTES = 2 << 20
+
+
 def _tile_scatter(g: Array, index: Array, shape: tuple[int, ...], ph: int, pw: int
                   ) -> Array:
     """``_pool_scatter`` when the windows tile the image: each ``g`` written at its
@@ -364,16 +385,29 @@ def _tile_scatter(g: Array, index: Array, shape: tuple[int, ...], ph: int, pw: i
 
     Every element is written once, so the buffer is not zeroed first: for floating ``g``
     with no inf or nan, each window position gets ``g * (index == k) + 0.0`` (``g``
-    or 0.0, -0.0 turned to 0.0; unmasked arithmetic), else masked copies."""
+    or 0.0, -0.0 turned to 0.0; unmasked arithmetic), else masked copies. The products
+    are made one row of the windows at a time (``pw`` positions side by side, in a
+    contiguous scratch row whose every ``pw``-th element is one position: numpy runs
+    each as one long strided loop), and ``+ 0.0`` writes the row into the image rows
+    (loops as long as the image row, not as a row of windows); a few images at a time, so
+    the scratch row (about 2 MiB) is still in cache when it is written out."""
     n, c, h, w = shape
     buf = np.empty((n, c, h + ph - 1, w + pw - 1), dtype=g.dtype)
     dx = buf[:, :, :h, :w]
     v = _tile_view(dx, ph, pw)
     if g.dtype.kind == "f" and bool(np.isfinite(g).all()):
-        for k in range(ph * pw):
-            out = v[:, :, :, k // pw, :, k % pw]
-            np.multiply(g, np.equal(index, k), out=out)
-            np.add(out, g.dtype.type(0.0), out=out)
+        per_image = g[:1].size * pw * g.itemsize
+        step = max(1, min(n, _SCRATCH_BYTES // max(per_image, 1)))
+        row = np.empty((step, *g.shape[1:], pw), dtype=g.dtype)  # (images, C, OH, OW, pw)
+        eq = np.empty((step, *g.shape[1:]), dtype=bool)
+        for i in range(0, n, step):
+            j = min(i + step, n)
+            r, e, gi, ki = row[:j - i], eq[:j - i], g[i:j], index[i:j]
+            for y in range(ph):
+                for x in range(pw):
+                    np.equal(ki, y * pw + x, out=e)
+                    np.multiply(gi, e, out=r[..., x])
+                np.add(r, g.dtype.type(0.0), out=v[i:j, :, :, y, :, :])
         return dx
     dx[...] = 0
     g0 = g + 0.0 if g.dtype.kind in "fc" else g
