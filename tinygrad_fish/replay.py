@@ -316,10 +316,6 @@ class StepPlan:
         finally:
             state.grad_enabled = was
 
-    def loss_value(self) -> Any:
-        """The loss of the last replay (a numpy scalar)."""
-        return self.tensors[self.loss_slot].data[()]
-
 
 class Settings:
     """The identity of a network and its layers, and their public settings (numbers,
